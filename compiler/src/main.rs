@@ -1,0 +1,5 @@
+//! `sipcfg`: see `sipcfg --help`.
+
+fn main() -> std::process::ExitCode {
+    sipcfg_compiler::cli::run(std::env::args())
+}
