@@ -670,8 +670,9 @@ impl<'a> Preprocessor<'a> {
                 // The define vanishes; the context stays as it was (route( stays open).
             }
             Some(value) => {
-                // Pad with blanks so the expansion never glues onto neighbouring tokens.
-                let value = format!(" {value} ");
+                // No padding is needed: the name was delimited by non-identifier characters,
+                // so the value cannot merge with its neighbours into a different token.
+                let value = value.clone();
                 self.scan(&value, Origin::Expansion(use_span), depth + 1);
             }
         }

@@ -8,6 +8,7 @@ use crate::diagnostics::{Code, Diagnostic, did_you_mean};
 use crate::modules::{self as registry, ArgKind, ArgSpec, Function, Lookup, Module, RouteKind, RouteMask};
 use crate::parse::ast::*;
 use crate::parse::pv::{FormatPart, parse_format, parse_pv};
+use crate::parse::strings::unescape_mapped;
 use crate::source::Span;
 
 /// SIP methods `is_method` knows by id; a list (`"A|B"`) may hold only these.
@@ -158,7 +159,7 @@ impl Walker<'_, '_> {
                 }
             }
             StmtKind::Assign { target, value } => {
-                pvs::check_pv(self.cx, target, self.item, pvs::Access::Write);
+                pvs::check_pv(self.cx, target, self.item, pvs::Access::Write, pvs::Written::Script);
                 self.expr(value);
             }
             StmtKind::Call(call) => self.call(call),
@@ -191,7 +192,7 @@ impl Walker<'_, '_> {
 
     fn expr(&mut self, expr: &Expr) {
         match &expr.kind {
-            ExprKind::Pv(pv) => pvs::check_pv(self.cx, pv, self.item, pvs::Access::Read),
+            ExprKind::Pv(pv) => pvs::check_pv(self.cx, pv, self.item, pvs::Access::Read, pvs::Written::Script),
             ExprKind::Call(call) => self.call(call),
             ExprKind::Route(RouteRef { target: RouteTarget::Dynamic(e), .. }) => self.expr(e),
             ExprKind::Keyword(keyword) if keyword.onsend_only() && self.mask != RouteMask::ONSEND => {
@@ -534,7 +535,7 @@ impl Walker<'_, '_> {
             Ok(parts) => {
                 for part in parts {
                     if let FormatPart::Pv(pv) = part {
-                        pvs::check_pv(self.cx, &pv, self.item, pvs::Access::Read);
+                        pvs::check_pv(self.cx, &pv, self.item, pvs::Access::Read, pvs::Written::Quoted);
                     }
                 }
             }
@@ -556,7 +557,9 @@ impl Walker<'_, '_> {
         let offset = text.len() - text.trim_start().len();
         let shifted = |r: std::ops::Range<usize>| span_of(r.start + offset..r.end + offset);
         match parse_pv(trimmed, &shifted) {
-            Ok((pv, used)) if used == trimmed.len() => pvs::check_pv(self.cx, &pv, self.item, access),
+            Ok((pv, used)) if used == trimmed.len() => {
+                pvs::check_pv(self.cx, &pv, self.item, access, pvs::Written::Quoted)
+            }
             _ => self.cx.report(
                 Diagnostic::new(
                     Code::ArgKind,
@@ -674,27 +677,23 @@ fn check_subst(text: &str) -> Result<(), String> {
     regex::Regex::new(&pattern).map(|_| ()).map_err(|e| short_regex_error(&e))
 }
 
-/// Maps offsets in a string argument's value to source spans: exact when the literal was
-/// written plainly (`"..."` without escapes), else the whole argument.
-fn string_offsets<'s>(cx: &Context<'_>, span: Span, value: &str) -> impl Fn(std::ops::Range<usize>) -> Span + 's {
+/// Maps byte ranges of a string argument's value to source spans: exact when the argument
+/// is one plain `"..."` literal (escapes accounted for), else the whole argument.
+fn string_offsets(cx: &Context<'_>, span: Span, value: &str) -> impl Fn(std::ops::Range<usize>) -> Span + use<> {
     let written = cx.sources.snippet(span);
-    let exact = written.len() == value.len() + 2
-        && written.starts_with('"')
-        && written.ends_with('"')
-        && &written[1..written.len() - 1] == value;
-    move |range: std::ops::Range<usize>| {
-        if exact {
-            let start = span.start as usize + 1 + range.start;
-            let end = span.start as usize + 1 + range.end.min(value_len_guard(range.end));
-            Span::new(span.file, start..end.max(start))
-        } else {
-            span
+    let origins = written
+        .strip_prefix('"')
+        .and_then(|w| w.strip_suffix('"'))
+        .map(unescape_mapped)
+        .filter(|(decoded, _)| decoded == value)
+        .map(|(_, origins)| origins);
+    move |range: std::ops::Range<usize>| match &origins {
+        Some(origins) => {
+            let at = |i: usize| span.start as usize + 1 + origins[i.min(origins.len() - 1)];
+            Span::new(span.file, at(range.start)..at(range.end).max(at(range.start)))
         }
+        None => span,
     }
-}
-
-fn value_len_guard(n: usize) -> usize {
-    n
 }
 
 /// Reports functions and PVs whose module is not loaded, once per module.

@@ -98,37 +98,48 @@ pub(super) fn check_modparams(cx: &mut Context<'_>) {
             continue;
         }
         let mut reports = Vec::new();
-        for loaded in matched {
-            let Lookup::Supported(module) = loaded.lookup else { continue };
-            let Some(param) = module.params.iter().find(|p| p.name == modparam.param.node) else {
-                let mut diagnostic = Diagnostic::new(
-                    Code::UnknownModparam,
-                    modparam.param.span,
-                    format!("module `{}` has no parameter `{}`", module.name, modparam.param.node),
-                )
-                .with_label("unknown parameter");
-                if let Some(suggestion) = did_you_mean(&modparam.param.node, module.params.iter().map(|p| p.name)) {
-                    diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+        // With several modules matched (`"mod1|mod2"`), Kamailio sets the parameter in those
+        // that have it and fails only if none does.
+        let opaque_match = matched.iter().any(|m| !matches!(m.lookup, Lookup::Supported(_)));
+        let with_param: Vec<_> = matched
+            .iter()
+            .filter_map(|m| match m.lookup {
+                Lookup::Supported(module) => {
+                    module.params.iter().find(|p| p.name == modparam.param.node).map(|p| (module, p))
                 }
-                reports.push(diagnostic);
-                continue;
-            };
+                _ => None,
+            })
+            .collect();
+        if with_param.is_empty() && !opaque_match {
+            let names: Vec<&str> = matched.iter().map(|m| m.name.as_str()).collect();
+            let candidates = matched.iter().filter_map(|m| match m.lookup {
+                Lookup::Supported(module) => Some(module.params.iter().map(|p| p.name)),
+                _ => None,
+            });
+            let mut diagnostic = Diagnostic::new(
+                Code::UnknownModparam,
+                modparam.param.span,
+                format!("module `{}` has no parameter `{}`", names.join("`, `"), modparam.param.node),
+            )
+            .with_label("unknown parameter");
+            if let Some(suggestion) = did_you_mean(&modparam.param.node, candidates.flatten()) {
+                diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+            }
+            reports.push(diagnostic);
+        }
+        for (module, param) in with_param {
             let value = match &modparam.value.node {
                 ModParamValue::Int(n) => ParamValue::Int(*n),
                 ModParamValue::Str(s) => ParamValue::Str(s.clone()),
                 ModParamValue::Ident(word) => {
                     reports.push(
-                        Diagnostic::new(
-                            Code::BadModparamValue,
-                            modparam.value.span,
-                            format!("`{word}` is not a value"),
-                        )
-                        .with_label("a bare word")
-                        .with_help(format!(
-                            "if `{word}` is a `#!define`, define it before this line; otherwise quote it: \"{word}\""
-                        )),
+                        Diagnostic::new(Code::BadModparamValue, modparam.value.span, format!("`{word}` is not a value"))
+                            .with_label("a bare word")
+                            .with_help(format!(
+                                "if `{word}` is a `#!define`, define it before this line; otherwise quote it: \"{word}\""
+                            )),
                     );
-                    continue;
+                    break;
                 }
             };
             let type_ok = matches!(
@@ -136,8 +147,8 @@ pub(super) fn check_modparams(cx: &mut Context<'_>) {
                 (ParamType::IntOrStr, _) | (ParamType::Int, ParamValue::Int(_)) | (ParamType::Str, ParamValue::Str(_))
             );
             if !type_ok {
-                let (expected, fix) = match (&value, param.ty) {
-                    (ParamValue::Str(s), ParamType::Int) => (
+                let (expected, fix) = match &value {
+                    ParamValue::Str(s) => (
                         "an integer",
                         match s.trim().parse::<i64>() {
                             Ok(n) => format!(
@@ -147,14 +158,10 @@ pub(super) fn check_modparams(cx: &mut Context<'_>) {
                             Err(_) => "give a number".to_string(),
                         },
                     ),
-                    (ParamValue::Int(n), _) => (
+                    ParamValue::Int(n) => (
                         "a string",
-                        format!(
-                            "quote the value: `modparam(\"{}\", \"{}\", \"{n}\")`",
-                            modparam.module.node, param.name
-                        ),
+                        format!("quote the value: `modparam(\"{}\", \"{}\", \"{n}\")`", modparam.module.node, param.name),
                     ),
-                    _ => ("another type", String::new()),
                 };
                 reports.push(
                     Diagnostic::new(

@@ -12,15 +12,23 @@ pub(crate) enum Access {
     Write,
 }
 
-pub(crate) fn check_pv(cx: &mut Context<'_>, pv: &Pv, item: usize, access: Access) {
+/// Where a pseudo-variable was written: as a script token, or inside a string (a format
+/// string or a quoted PV name), where Kamailio never falls back to an AVP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Written {
+    Script,
+    Quoted,
+}
+
+pub(crate) fn check_pv(cx: &mut Context<'_>, pv: &Pv, item: usize, access: Access, written: Written) {
     for nested in &pv.nested {
-        check_pv(cx, nested, item, Access::Read);
+        check_pv(cx, nested, item, Access::Read, written);
     }
     if let Some(PvIndex::Pv(index)) = &pv.index {
-        check_pv(cx, index, item, Access::Read);
+        check_pv(cx, index, item, Access::Read, written);
     }
     let Some(class) = find_class(cx, &pv.class, item) else {
-        unknown_class(cx, pv);
+        unknown_class(cx, pv, written);
         return;
     };
     match (class.inner, &pv.inner) {
@@ -103,7 +111,7 @@ fn find_class(cx: &Context<'_>, name: &str, item: usize) -> Option<PvClass> {
     cx.analysis.visible_at(item).flat_map(|m| m.pvs.iter()).find(|c| c.name == name).copied()
 }
 
-fn unknown_class(cx: &mut Context<'_>, pv: &Pv) {
+fn unknown_class(cx: &mut Context<'_>, pv: &Pv, written: Written) {
     let provider = registry::MODULES.iter().skip(1).find(|m| m.pvs.iter().any(|c| c.name == pv.class));
     if let Some(module) = provider {
         cx.missing.entry(module.name).or_default().push((pv.span, format!("`{}`", pv.display())));
@@ -116,12 +124,17 @@ fn unknown_class(cx: &mut Context<'_>, pv: &Pv) {
     let mut diagnostic =
         Diagnostic::new(Code::UnknownPv, pv.span, format!("unknown pseudo-variable `{}`", pv.display()))
             .with_label("no loaded module provides this class");
-    if let Some(suggestion) = did_you_mean(&pv.class, all) {
+    let before_dot = pv.class.split('.').next().unwrap_or("");
+    if pv.class.contains('.') && registry::MODULES.iter().any(|m| m.pvs.iter().any(|c| c.name == before_dot)) {
+        diagnostic = diagnostic.with_help(format!(
+            "in a format string `.` continues a pseudo-variable name; write `$({before_dot})` to end it before the `.`"
+        ));
+    } else if let Some(suggestion) = did_you_mean(&pv.class, all) {
         diagnostic = diagnostic.with_help(format!("did you mean `${suggestion}`?"));
     } else if pv.class.chars().all(|c| c.is_ascii_digit()) {
         diagnostic = diagnostic.with_help("in a format string write `$$` for a literal `$`");
     }
-    if cx.mode != Mode::Kamailio && pv.inner.is_none() && pv.index.is_none() {
+    if written == Written::Script && cx.mode != Mode::Kamailio && pv.inner.is_none() && pv.index.is_none() {
         diagnostic = diagnostic.with_note(format!(
             "without a `#!KAMAILIO` header Kamailio would read `${}` as an AVP; sipcfg asks you to write `$avp({})` for that",
             pv.class, pv.class

@@ -159,8 +159,9 @@ pub(super) fn syntax_error(error: &Error<Rule>, text: &str, base: usize, expande
     let previous_end = text[..at].trim_end().len();
     let newline_between = text[previous_end..at].contains('\n');
     if expected.contains(&"`;`") && (newline_between || rest.starts_with('}')) && previous_end > 0 {
-        span = expanded.point(previous_end);
-        label = "expected `;` here".to_string();
+        let last = text[..previous_end].chars().next_back().map(char::len_utf8).unwrap_or(1);
+        span = expanded.span(previous_end - last..previous_end);
+        label = "expected `;` after this".to_string();
         help = Some("end each statement (call, assignment, return, exit, drop, break) with `;`".to_string());
     }
     if rest.starts_with("+=") || rest.starts_with("-=") || rest.starts_with(":=") {

@@ -70,9 +70,12 @@ impl<'a> Lowerer<'a> {
         self.diagnostics.into_inner()
     }
 
+    /// The source span of a pair, without the blanks pest's implicit whitespace leaves at
+    /// the end of rules that end in an optional part.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        self.expanded.span(self.base + s.start()..self.base + s.end())
+        let end = s.start() + pair.as_str().trim_end().len();
+        self.expanded.span(self.base + s.start()..self.base + end.max(s.start()))
     }
 
     fn report(&self, diagnostic: Diagnostic) {
@@ -379,7 +382,13 @@ impl<'a> Lowerer<'a> {
             }
             Rule::call_stmt => {
                 let call = self.call(stmt)?;
-                if call.name.node == "route" { StmtKind::Route(self.route_ref(call)?) } else { StmtKind::Call(call) }
+                if call.name.node == "route" {
+                    // A malformed route() is reported; the statement stays so the block is
+                    // not also reported as empty.
+                    self.route_ref(call).map_or(StmtKind::Empty, StmtKind::Route)
+                } else {
+                    StmtKind::Call(call)
+                }
             }
             _ => return None,
         };

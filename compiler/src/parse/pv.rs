@@ -24,6 +24,13 @@ fn is_name_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
 
+/// Kamailio's `pv_parse_spec` also takes `.` in names (`$(from.user)`), and so do format
+/// strings, where `"$fU."` therefore names the unknown `$fU.`. A bare `$name` in script
+/// code stops at the `.`.
+fn is_spec_name_char(b: u8) -> bool {
+    is_name_char(b) || b == b'.'
+}
+
 /// Index of the `close` matching the `open` at `start`, tracking nesting of that pair.
 fn matching(bytes: &[u8], start: usize, open: u8, close: u8) -> Option<usize> {
     let mut depth = 0usize;
@@ -43,6 +50,14 @@ fn matching(bytes: &[u8], start: usize, open: u8, close: u8) -> Option<usize> {
 /// Parses the pseudo-variable at the start of `text` (on its `$`). Returns it and the
 /// number of bytes it spans. `span_of` maps a byte range of `text` to a source span.
 pub fn parse_pv(text: &str, span_of: &dyn Fn(Range<usize>) -> Span) -> Result<(Pv, usize), PvSyntaxError> {
+    parse_pv_with(text, span_of, is_name_char)
+}
+
+fn parse_pv_with(
+    text: &str,
+    span_of: &dyn Fn(Range<usize>) -> Span,
+    name_char: fn(u8) -> bool,
+) -> Result<(Pv, usize), PvSyntaxError> {
     let bytes = text.as_bytes();
     if bytes.first() != Some(&b'$') {
         return error(0..1, "a pseudo-variable starts with `$`");
@@ -56,9 +71,9 @@ pub fn parse_pv(text: &str, span_of: &dyn Fn(Range<usize>) -> Span) -> Result<(P
             let pv = parse_enclosed(text, 2, close, span_of)?;
             Ok((Pv { span: span_of(0..close + 1), ..pv }, close + 1))
         }
-        Some(&b) if is_name_char(b) => {
+        Some(&b) if name_char(b) => {
             let mut end = 1;
-            while end < bytes.len() && is_name_char(bytes[end]) {
+            while end < bytes.len() && name_char(bytes[end]) {
                 end += 1;
             }
             let class = &text[1..end];
@@ -98,7 +113,7 @@ fn parse_enclosed(
 ) -> Result<Pv, PvSyntaxError> {
     let bytes = text.as_bytes();
     let mut i = start;
-    while i < end && is_name_char(bytes[i]) {
+    while i < end && is_spec_name_char(bytes[i]) {
         i += 1;
     }
     if i == start {
@@ -243,7 +258,7 @@ pub fn parse_format(text: &str, span_of: &dyn Fn(Range<usize>) -> Span) -> Resul
             continue;
         }
         let shifted = |r: Range<usize>| span_of(r.start + at..r.end + at);
-        let (pv, used) = parse_pv(&text[at..], &shifted)
+        let (pv, used) = parse_pv_with(&text[at..], &shifted, is_spec_name_char)
             .map_err(|e| PvSyntaxError { range: e.range.start + at..e.range.end + at, message: e.message })?;
         if !literal.is_empty() {
             parts.push(FormatPart::Text(std::mem::take(&mut literal)));
@@ -317,5 +332,9 @@ mod tests {
         assert_eq!(parts[4], FormatPart::Text(" costs $5\n".into()));
         let err = parse_format("price $ 5", &span).expect_err("bad $");
         assert_eq!(err.range, 6..7);
+        // As in Kamailio, a `.` continues the name in a format string.
+        let parts = parse_format("$fU.", &span).expect("ok");
+        assert!(matches!(&parts[0], FormatPart::Pv(p) if p.class == "fU."));
+        assert_eq!(pv("$(from.user)").class, "from.user");
     }
 }

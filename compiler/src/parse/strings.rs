@@ -4,78 +4,100 @@
 /// octal digits), backslash-newline removed; any other pair is kept as written (`"\d"`,
 /// and a lone `\1` for regex back-references).
 pub fn unescape(body: &str) -> String {
-    let mut out = String::with_capacity(body.len());
-    let mut chars = body.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.peek().copied() {
-            Some('n') => push_next(&mut out, &mut chars, '\n'),
-            Some('r') => push_next(&mut out, &mut chars, '\r'),
-            Some('t') => push_next(&mut out, &mut chars, '\t'),
-            Some('a') => push_next(&mut out, &mut chars, '\x07'),
-            Some('"') => push_next(&mut out, &mut chars, '"'),
-            Some('\\') => push_next(&mut out, &mut chars, '\\'),
-            Some('\n') => {
-                chars.next();
-            }
-            Some('\r') => {
-                chars.next();
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-            }
-            Some('x') => {
-                chars.next();
-                let mut value = 0u32;
-                let mut digits = 0;
-                while digits < 2 {
-                    match chars.peek().and_then(|d| d.to_digit(16)) {
-                        Some(d) => {
-                            value = value * 16 + d;
-                            digits += 1;
-                            chars.next();
-                        }
-                        None => break,
-                    }
-                }
-                if digits == 0 {
-                    out.push_str("\\x");
-                } else {
-                    out.push(char::from_u32(value).unwrap_or('\u{FFFD}'));
-                }
-            }
-            Some(d) if d.is_digit(8) => {
-                let mut lookahead = chars.clone();
-                let mut octal = String::new();
-                while octal.len() < 3 {
-                    match lookahead.peek() {
-                        Some(d) if d.is_digit(8) => {
-                            octal.push(*d);
-                            lookahead.next();
-                        }
-                        _ => break,
-                    }
-                }
-                if octal.len() >= 2 {
-                    chars = lookahead;
-                    let value = u32::from_str_radix(&octal, 8).unwrap_or(0x3f);
-                    out.push(char::from_u32(value).unwrap_or('\u{FFFD}'));
-                } else {
-                    out.push('\\');
-                }
-            }
-            Some(_) | None => out.push('\\'),
-        }
-    }
-    out
+    unescape_mapped(body).0
 }
 
-fn push_next(out: &mut String, chars: &mut std::iter::Peekable<std::str::Chars<'_>>, c: char) {
-    chars.next();
-    out.push(c);
+/// [`unescape`], also returning for each byte of the result the offset in `body` of the
+/// character (or escape sequence) it came from, plus one entry for the end.
+pub fn unescape_mapped(body: &str) -> (String, Vec<usize>) {
+    let mut out = String::with_capacity(body.len());
+    let mut origins = Vec::with_capacity(body.len() + 1);
+    let mut chars = body.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        let before = out.len();
+        unescape_one(&mut out, &mut chars, c);
+        origins.resize(origins.len() + (out.len() - before), at);
+    }
+    origins.push(body.len());
+    (out, origins)
+}
+
+type CharIndices<'a> = std::iter::Peekable<std::str::CharIndices<'a>>;
+
+fn unescape_one(out: &mut String, chars: &mut CharIndices<'_>, c: char) {
+    if c != '\\' {
+        out.push(c);
+        return;
+    }
+    let next = chars.peek().map(|&(_, n)| n);
+    let simple = match next {
+        Some('n') => Some('\n'),
+        Some('r') => Some('\r'),
+        Some('t') => Some('\t'),
+        Some('a') => Some('\x07'),
+        Some('"') => Some('"'),
+        Some('\\') => Some('\\'),
+        _ => None,
+    };
+    if let Some(decoded) = simple {
+        chars.next();
+        out.push(decoded);
+        return;
+    }
+    match next {
+        // Backslash-newline continues the string on the next line.
+        Some('\n') => {
+            chars.next();
+        }
+        Some('\r') => {
+            chars.next();
+            if chars.peek().map(|&(_, n)| n) == Some('\n') {
+                chars.next();
+            }
+        }
+        Some('x') => {
+            chars.next();
+            let mut value = 0u32;
+            let mut digits = 0;
+            while digits < 2 {
+                match chars.peek().and_then(|&(_, d)| d.to_digit(16)) {
+                    Some(d) => {
+                        value = value * 16 + d;
+                        digits += 1;
+                        chars.next();
+                    }
+                    None => break,
+                }
+            }
+            if digits == 0 {
+                out.push_str("\\x");
+            } else {
+                out.push(char::from_u32(value).unwrap_or('\u{FFFD}'));
+            }
+        }
+        Some(d) if d.is_digit(8) => {
+            let mut lookahead = chars.clone();
+            let mut octal = String::new();
+            while octal.len() < 3 {
+                match lookahead.peek() {
+                    Some(&(_, d)) if d.is_digit(8) => {
+                        octal.push(d);
+                        lookahead.next();
+                    }
+                    _ => break,
+                }
+            }
+            // A lone `\1` stays: it is a regex back-reference.
+            if octal.len() >= 2 {
+                *chars = lookahead;
+                let value = u32::from_str_radix(&octal, 8).unwrap_or(0x3f);
+                out.push(char::from_u32(value).unwrap_or('\u{FFFD}'));
+            } else {
+                out.push('\\');
+            }
+        }
+        _ => out.push('\\'),
+    }
 }
 
 /// Why a number literal is not valid.
@@ -132,6 +154,13 @@ mod tests {
         assert_eq!(unescape(r"\101\x41"), "AA");
         assert_eq!(unescape("one \\\ntwo"), "one two");
         assert_eq!(unescape(r"end\"), r"end\");
+    }
+
+    #[test]
+    fn offsets_point_into_the_written_text() {
+        let (value, origins) = unescape_mapped(r"a\tb\x41c");
+        assert_eq!(value, "a\tbAc");
+        assert_eq!(origins, vec![0, 1, 3, 4, 8, 9]);
     }
 
     #[test]
