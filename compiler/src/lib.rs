@@ -62,6 +62,26 @@ pub fn check_file(path: &Path, options: &Options) -> std::io::Result<Frontend> {
 /// Runs the front end on `text` as if it were the file `path` (includes are read through
 /// `loader`).
 pub fn check_text(name: &str, path: &Path, text: String, options: &Options, loader: &dyn FileLoader) -> Frontend {
+    // The parser and the passes recurse over nesting, which is bounded (parse::MAX_NESTING)
+    // but deeper than a test thread's default stack comfortably allows: give them room.
+    let text = std::sync::Mutex::new(Some(text));
+    let take = || text.lock().ok().and_then(|mut t| t.take()).unwrap_or_default();
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("sipcfg-frontend".into())
+            .stack_size(FRONTEND_STACK)
+            .spawn_scoped(scope, || run_phases(name, path, take(), options, loader));
+        match worker {
+            Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had: run here, within the bounded nesting.
+            Err(_) => run_phases(name, path, take(), options, loader),
+        }
+    })
+}
+
+const FRONTEND_STACK: usize = 64 << 20;
+
+fn run_phases(name: &str, path: &Path, text: String, options: &Options, loader: &dyn FileLoader) -> Frontend {
     let mut sources = SourceMap::new();
     let root = sources.add(name, path, text, None);
     let preprocessed = preprocess::preprocess(&mut sources, root, loader, options);

@@ -35,7 +35,7 @@ pub enum Mode {
 }
 
 /// Reads included files; tests substitute an in-memory one.
-pub trait FileLoader {
+pub trait FileLoader: Sync {
     fn load(&self, path: &Path) -> std::io::Result<String>;
     fn exists(&self, path: &Path) -> bool;
 }
@@ -730,13 +730,10 @@ impl<'a> Preprocessor<'a> {
             if !optional {
                 self.error(span, format!("included file `{decoded}` not found"))
                     .label("cannot find this file")
-                    .help(match &parent_dir {
-                        Some(dir) if !dir.as_os_str().is_empty() => format!(
-                            "relative paths are looked up next to the including file ({}), then in the current directory; use `import_file` for an optional file",
-                            dir.display()
-                        ),
-                        _ => "use `import_file` for a file that may be missing".to_string(),
-                    })
+                    .help(
+                        "relative paths are looked up next to the including file, then in the current directory; \
+                         use `import_file` for a file that may be missing",
+                    )
                     .finish();
             }
             return;
@@ -1371,8 +1368,7 @@ impl ExpParser<'_> {
 
     fn binary(&mut self, min_level: u8) -> Result<ExpValue, String> {
         let mut left = self.unary()?;
-        loop {
-            let Some(op) = self.peek_op() else { break };
+        while let Some(op) = self.peek_op() {
             let level = match op {
                 "||" => 1,
                 "&&" => 2,

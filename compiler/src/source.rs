@@ -243,8 +243,7 @@ impl Expanded {
             let last = self.span(offset - 1..offset);
             return Span { start: last.end, ..last };
         }
-        let span = self.span(offset..offset + 1);
-        span
+        self.span(offset..offset + 1)
     }
 }
 

@@ -248,7 +248,8 @@ impl Walker<'_, '_> {
             self.arg_count(call, &visible);
             return;
         };
-        if !call.has_parens && !(module.name == "core" && registry::core::BARE_COMMANDS.contains(&name)) {
+        let bare_allowed = module.name == "core" && registry::core::BARE_COMMANDS.contains(&name);
+        if !call.has_parens && !bare_allowed {
             self.cx.report(
                 Diagnostic::new(Code::Syntax, call.span, format!("`{name}` needs parentheses"))
                     .with_label("a function call is written `name(...)`")

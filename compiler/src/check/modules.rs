@@ -133,11 +133,15 @@ pub(super) fn check_modparams(cx: &mut Context<'_>) {
                 ModParamValue::Str(s) => ParamValue::Str(s.clone()),
                 ModParamValue::Ident(word) => {
                     reports.push(
-                        Diagnostic::new(Code::BadModparamValue, modparam.value.span, format!("`{word}` is not a value"))
-                            .with_label("a bare word")
-                            .with_help(format!(
-                                "if `{word}` is a `#!define`, define it before this line; otherwise quote it: \"{word}\""
-                            )),
+                        Diagnostic::new(
+                            Code::BadModparamValue,
+                            modparam.value.span,
+                            format!("`{word}` is not a value"),
+                        )
+                        .with_label("a bare word")
+                        .with_help(format!(
+                            "if `{word}` is a `#!define`, define it before this line; otherwise quote it: \"{word}\""
+                        )),
                     );
                     break;
                 }
@@ -160,7 +164,10 @@ pub(super) fn check_modparams(cx: &mut Context<'_>) {
                     ),
                     ParamValue::Int(n) => (
                         "a string",
-                        format!("quote the value: `modparam(\"{}\", \"{}\", \"{n}\")`", modparam.module.node, param.name),
+                        format!(
+                            "quote the value: `modparam(\"{}\", \"{}\", \"{n}\")`",
+                            modparam.module.node, param.name
+                        ),
                     ),
                 };
                 reports.push(

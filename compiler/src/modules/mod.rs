@@ -281,24 +281,23 @@ pub enum ParamValue {
     Str(String),
 }
 
+/// Validates a parameter value beyond its type; the error is the reason it is wrong.
+pub type ParamCheck = fn(&ParamValue) -> Result<(), String>;
+
 /// One module parameter. `check` validates the value beyond its type and returns the reason
 /// it is wrong.
 #[derive(Clone, Copy, Debug)]
 pub struct ModParam {
     pub name: &'static str,
     pub ty: ParamType,
-    pub check: Option<fn(&ParamValue) -> Result<(), String>>,
+    pub check: Option<ParamCheck>,
 }
 
 pub const fn param(name: &'static str, ty: ParamType) -> ModParam {
     ModParam { name, ty, check: None }
 }
 
-pub const fn checked_param(
-    name: &'static str,
-    ty: ParamType,
-    check: fn(&ParamValue) -> Result<(), String>,
-) -> ModParam {
+pub const fn checked_param(name: &'static str, ty: ParamType, check: ParamCheck) -> ModParam {
     ModParam { name, ty, check: Some(check) }
 }
 

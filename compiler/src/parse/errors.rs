@@ -177,14 +177,11 @@ pub(super) fn syntax_error(error: &Error<Rule>, text: &str, base: usize, expande
         help = Some("remove the `;` between `}` and `else`".to_string());
     } else if rest.starts_with('}') && text[..at].trim_end().ends_with('{') {
         help = Some("a block needs at least one statement; write `{ ; }` for one that does nothing".to_string());
-    } else if rest.starts_with('$') && text[..at].trim_end().ends_with(')') && expected.contains(&"`;`") {
+    } else if (rest.starts_with('[') || rest.starts_with('{'))
+        && text[..at].trim_end().ends_with(')')
+        && text[..at].contains('$')
+    {
         help = Some("an index or transformation needs the `$( ... )` form: `$(avp(x)[1])`, `$(ru{s.len})`".to_string());
-    } else if rest.starts_with('[') || rest.starts_with('{') {
-        if text[..at].trim_end().ends_with(')') && text[..at].contains('$') {
-            help = Some(
-                "an index or transformation needs the `$( ... )` form: `$(avp(x)[1])`, `$(ru{s.len})`".to_string(),
-            );
-        }
     }
     let mut diagnostic = Diagnostic::new(Code::Syntax, span, message).with_label(label);
     diagnostic.help = help;

@@ -50,6 +50,13 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
         .op(Op::prefix(Rule::cast_int) | Op::prefix(Rule::cast_str))
 });
 
+/// Longer expressions are refused: the tree of a long `a + b + c...` chain is as deep as it
+/// is long, and every later pass walks it recursively.
+const MAX_EXPRESSION_TERMS: usize = 2000;
+
+/// Each `else if` nests the tree one level deeper; later passes recurse over it.
+const MAX_ELSE_IF: usize = 256;
+
 pub(super) struct Lowerer<'a> {
     expanded: &'a Expanded,
     /// Offset of the parsed item in the expanded text (pest spans are relative to it).
@@ -345,14 +352,42 @@ impl<'a> Lowerer<'a> {
             Rule::semicolon => StmtKind::Empty,
             Rule::block => StmtKind::Block(self.block(stmt, false)),
             Rule::if_stmt => {
-                let mut parts = inner(stmt).filter(|p| matches!(p.as_rule(), Rule::expr | Rule::statement));
-                let cond = self.expr(parts.next()?);
-                let then = Box::new(self.statement(parts.next()?)?);
-                let otherwise = match parts.next() {
-                    Some(p) => Some(Box::new(self.statement(p)?)),
-                    None => None,
-                };
-                StmtKind::If { cond, then, otherwise }
+                // `if c1 s1 else if c2 s2 ... else sN`: built inside out, without recursion.
+                let end = span;
+                let mut branches = Vec::new();
+                let mut otherwise = None;
+                let mut cond = None;
+                for part in inner(stmt) {
+                    match part.as_rule() {
+                        Rule::expr => cond = Some(self.expr(part)),
+                        Rule::statement if cond.is_some() => {
+                            branches.push((cond.take()?, self.statement(part)?, span));
+                        }
+                        Rule::else_if if branches.len() >= MAX_ELSE_IF => {
+                            let at = self.span(&part);
+                            self.report(
+                                self.syntax(at, format!("more than {MAX_ELSE_IF} `else if` in one chain"))
+                                    .with_help("use `switch`, or split the chain into sub-routes"),
+                            );
+                            break;
+                        }
+                        Rule::else_if => {
+                            let mut chain = inner(part);
+                            let keyword = chain.find(|p| p.as_rule() == Rule::kw_if)?;
+                            let start = self.span(&keyword);
+                            let c = self.expr(chain.find(|p| p.as_rule() == Rule::expr)?);
+                            let body = self.statement(chain.find(|p| p.as_rule() == Rule::statement)?)?;
+                            branches.push((c, body, start.to(end)));
+                        }
+                        Rule::statement => otherwise = Some(Box::new(self.statement(part)?)),
+                        _ => {}
+                    }
+                }
+                for (cond, then, span) in branches.into_iter().rev() {
+                    let kind = StmtKind::If { cond, then: Box::new(then), otherwise: otherwise.take() };
+                    otherwise = Some(Box::new(Stmt { kind, span }));
+                }
+                otherwise?.kind
             }
             Rule::while_stmt => {
                 let mut parts = inner(stmt).filter(|p| matches!(p.as_rule(), Rule::expr | Rule::statement));
@@ -493,6 +528,16 @@ impl<'a> Lowerer<'a> {
     // ------------------------------------------------------------------ expressions
 
     fn expr(&self, pair: Pair<'_, Rule>) -> Expr {
+        let operators = pair.clone().into_inner().count();
+        if operators > MAX_EXPRESSION_TERMS {
+            let span = self.span(&pair);
+            self.report(
+                self.syntax(span, "expression too long")
+                    .with_label(format!("more than {MAX_EXPRESSION_TERMS} operators and operands"))
+                    .with_help("split it over several assignments to `$var(...)`"),
+            );
+            return Expr { kind: ExprKind::Int(0), span };
+        }
         let expr = self.pratt(inner(pair));
         self.validate(&expr);
         expr

@@ -26,7 +26,7 @@ pub(crate) struct CfgParser;
 
 /// Deeper nesting than this is refused before parsing, so hostile input cannot exhaust the
 /// stack of the recursive descent.
-pub const MAX_NESTING: usize = 128;
+pub const MAX_NESTING: usize = 64;
 
 /// The syntax tree and whatever went wrong building it.
 #[derive(Debug)]
@@ -93,13 +93,18 @@ fn skip_blanks(text: &str, from: usize) -> usize {
     from + text[from..].len() - text[from..].trim_start().len()
 }
 
-/// The first offset where brackets nest deeper than [`MAX_NESTING`], outside strings.
+/// The first offset where the text nests deeper than [`MAX_NESTING`], outside strings:
+/// brackets, statements nested without braces (`if a if b ...`) and runs of prefix
+/// operators (`!!!!x`), all of which the parser handles by recursion.
 fn too_deep(text: &str) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
+    // Keywords and prefix operators since the last `{`, `}` or `;`.
+    let mut unbraced = 0usize;
     let mut i = 0;
     while i < bytes.len() {
-        match bytes[i] {
+        let b = bytes[i];
+        match b {
             b'"' => {
                 i += 1;
                 while i < bytes.len() && bytes[i] != b'"' {
@@ -114,14 +119,43 @@ fn too_deep(text: &str) -> Option<(usize, usize)> {
             }
             b'(' | b'{' | b'[' => {
                 depth += 1;
+                if b == b'{' {
+                    unbraced = 0;
+                }
                 if depth > MAX_NESTING {
                     return Some((i, depth));
                 }
             }
-            b')' | b'}' | b']' => depth = depth.saturating_sub(1),
+            b')' | b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if b == b'}' {
+                    unbraced = 0;
+                }
+            }
+            b';' => unbraced = 0,
+            b'!' | b'~' | b'-' => unbraced += 1,
+            _ if b.is_ascii_alphabetic() => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                if matches!(&text[start..i], "if" | "while" | "not" | "defined" | "int" | "str") {
+                    unbraced += 1;
+                }
+                if unbraced > MAX_NESTING {
+                    return Some((start, unbraced));
+                }
+                continue;
+            }
             _ => {}
+        }
+        if unbraced > MAX_NESTING {
+            return Some((i, unbraced));
         }
         i += 1;
     }
     None
 }
+
+#[cfg(test)]
+mod tests;

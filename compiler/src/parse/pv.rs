@@ -297,7 +297,7 @@ mod tests {
         let sht = pv("$sht(ipban=>$si)");
         assert_eq!(sht.nested.len(), 1);
         assert_eq!(sht.nested[0].class, "si");
-        assert_eq!(sht.nested[0].span, span(13..16));
+        assert_eq!(sht.nested[0].span, span(12..15));
     }
 
     #[test]
