@@ -375,14 +375,34 @@ pub fn render_human(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
     String::from_utf8_lossy(&buffer.into_inner()).into_owned()
 }
 
-/// Edit distance based "did you mean" for names.
+/// The candidate a misspelt `name` most likely meant: a close spelling (Jaro-Winkler or
+/// edit distance), or else a candidate that `name` extends with `_suffix` (`sl_turbo` → `sl`).
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = name.to_ascii_lowercase();
     let mut best: Option<(f64, &str)> = None;
+    let mut extended: Option<&str> = None;
     for candidate in candidates {
-        let score = strsim::jaro_winkler(&name.to_ascii_lowercase(), &candidate.to_ascii_lowercase());
-        if score > 0.85 && best.is_none_or(|(s, _)| score > s) {
+        let other = candidate.to_ascii_lowercase();
+        let score = strsim::jaro_winkler(&lower, &other).max(strsim::normalized_damerau_levenshtein(&lower, &other));
+        if score > 0.8 && best.is_none_or(|(s, _)| score > s) {
             best = Some((score, candidate));
         }
+        if lower.starts_with(&format!("{other}_")) && extended.is_none_or(|e| candidate.len() > e.len()) {
+            extended = Some(candidate);
+        }
     }
-    best.map(|(_, c)| c)
+    best.map(|(_, c)| c).or(extended)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(did_you_mean("sl_send_replyy", ["sl_send_reply", "send_reply"]), Some("sl_send_reply"));
+        assert_eq!(did_you_mean("sl_turbo", ["tm", "sl", "siputils"]), Some("sl"));
+        assert_eq!(did_you_mean("RELAYY", ["RELAY", "WITHINDLG"]), Some("RELAY"));
+        assert_eq!(did_you_mean("zzz", ["RELAY", "WITHINDLG"]), None);
+    }
 }
