@@ -5,6 +5,29 @@ use crate::diagnostics::{Code, Diagnostic, did_you_mean};
 use crate::modules::{self as registry, Lookup, ParamType, ParamValue};
 use crate::parse::ast::{Item, ModParamValue};
 
+/// `modparam`'s module name: an anchored, case-insensitive regular expression over module
+/// names. Nearly always a plain name, which is compared without building a regex.
+enum ModulePattern {
+    Name(String),
+    Regex(regex::Regex),
+}
+
+impl ModulePattern {
+    fn new(pattern: &str) -> Result<Self, regex::Error> {
+        if pattern.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Ok(ModulePattern::Name(pattern.to_string()));
+        }
+        regex::Regex::new(&format!("(?i)^(?:{pattern})$")).map(ModulePattern::Regex)
+    }
+
+    fn is_match(&self, module: &str) -> bool {
+        match self {
+            ModulePattern::Name(name) => name.eq_ignore_ascii_case(module),
+            ModulePattern::Regex(regex) => regex.is_match(module),
+        }
+    }
+}
+
 /// The `loadmodule` line users should add for a module.
 pub(crate) fn loadmodule_line(module: &str) -> String {
     format!("loadmodule \"{module}.so\"")
@@ -76,9 +99,8 @@ fn check_dependencies(cx: &mut Context<'_>) {
 pub(super) fn check_modparams(cx: &mut Context<'_>) {
     for (index, item) in cx.config.items.iter().enumerate() {
         let Item::ModParam(modparam) = item else { continue };
-        let pattern = format!("(?i)^(?:{})$", modparam.module.node);
-        let regex = match regex::Regex::new(&pattern) {
-            Ok(regex) => regex,
+        let regex = match ModulePattern::new(&modparam.module.node) {
+            Ok(pattern) => pattern,
             Err(_) => {
                 cx.report(
                     Diagnostic::new(
@@ -203,7 +225,7 @@ pub(super) fn check_modparams(cx: &mut Context<'_>) {
 
 fn report_unmatched_modparam(
     cx: &mut Context<'_>,
-    regex: &regex::Regex,
+    regex: &ModulePattern,
     modparam: &crate::parse::ast::ModParam,
     index: usize,
 ) {
