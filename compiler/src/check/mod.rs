@@ -39,23 +39,10 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    /// Supported modules loaded anywhere in the config.
-    pub fn supported(&self) -> impl Iterator<Item = &'static Module> + '_ {
-        self.modules.iter().filter_map(|m| match m.lookup {
-            Lookup::Supported(module) => Some(module),
-            _ => None,
-        })
-    }
-
     /// Whether some loaded module is one sipcfg cannot see into, so its functions and
     /// pseudo-variables are unknown and must not be reported as such.
     pub fn has_opaque_modules(&self) -> bool {
         self.modules.iter().any(|m| !matches!(m.lookup, Lookup::Supported(_)))
-    }
-
-    /// The supported module `name` if it is loaded before item `item`.
-    pub fn loaded_before(&self, name: &str, item: usize) -> Option<&LoadedModule> {
-        self.modules.iter().find(|m| m.name == name && m.item < item && matches!(m.lookup, Lookup::Supported(_)))
     }
 
     /// Supported modules (and the core) usable from item `item`.
@@ -118,7 +105,7 @@ pub fn check(config: &Config, sources: &SourceMap, mode: Mode, conditionals: &[S
     (cx.analysis, cx.diagnostics)
 }
 
-/// Calls `f` for every statement of a block, depth first, with the enclosing route index.
+/// Calls `f` for every statement of a list and of the statements nested in it, depth first.
 pub(crate) fn walk_stmts<'a>(stmts: &'a [Stmt], f: &mut dyn FnMut(&'a Stmt)) {
     for stmt in stmts {
         f(stmt);

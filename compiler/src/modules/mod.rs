@@ -265,8 +265,9 @@ pub const fn stopping(name: &'static str, args: &'static [ArgSpec], routes: Rout
     Function { name, args, routes, can_stop: true }
 }
 
-/// Type of a `modparam` value. Kamailio requires the value's type to match exactly, except for
-/// parameters set through a function, which take both.
+/// Type of a `modparam` value. Kamailio requires the value's type to match the declared type
+/// exactly (`modparam("tm", "fr_timer", "30000")` fails); `IntOrStr` is for the few
+/// parameters declared with both types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParamType {
     Int,

@@ -878,9 +878,3 @@ fn binary_op(rule: Rule) -> BinaryOp {
         _ => BinaryOp::Mod,
     }
 }
-
-impl<T> Spanned<T> {
-    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> U) -> Spanned<U> {
-        Spanned { node: f(self.node), span: self.span }
-    }
-}
