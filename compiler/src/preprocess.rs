@@ -21,6 +21,10 @@ pub const KAMAILIO_VERSION: (u32, u32, u32) = (6, 0, 0);
 const MAX_INCLUDE_DEPTH: usize = 10;
 const MAX_EXPANSION_DEPTH: usize = 64;
 const MAX_CONDITIONAL_DEPTH: usize = 512;
+/// Defines can refer to each other: `#!define A B B` / `#!define B A A` doubles at every
+/// level. These bound the work and the output whatever the config says.
+const MAX_EXPANSIONS: usize = 100_000;
+const MAX_OUTPUT_BYTES: usize = 16 << 20;
 
 /// How the config asked to be read (its first-line header).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -123,6 +127,8 @@ struct Preprocessor<'a> {
     include_depth: usize,
     context: Context,
     conditional_directives: Vec<Span>,
+    expansions: usize,
+    expansion_overflow: bool,
 }
 
 /// Options for one run of the preprocessor.
@@ -154,6 +160,8 @@ pub fn preprocess(sources: &mut SourceMap, root: FileId, loader: &dyn FileLoader
         include_depth: 0,
         context: Context::Other,
         conditional_directives: Vec::new(),
+        expansions: 0,
+        expansion_overflow: false,
     };
     pp.predefine(options);
     pp.scan_file(root);
@@ -644,10 +652,24 @@ impl<'a> Preprocessor<'a> {
     }
 
     fn expand(&mut self, name: &str, define: &Define, use_span: Span, depth: usize) {
+        if self.expansion_overflow {
+            return; // Already reported; the rest of this expansion is noise.
+        }
+        self.expansions += 1;
         if depth >= MAX_EXPANSION_DEPTH {
+            self.expansion_overflow = true;
             self.error(use_span, format!("`{name}` expands into itself"))
                 .label("expansion of this define never ends")
                 .secondary(define.span, "defined here")
+                .finish();
+            return;
+        }
+        if self.expansions > MAX_EXPANSIONS || self.out.text.len() > MAX_OUTPUT_BYTES {
+            self.expansion_overflow = true;
+            self.error(use_span, format!("expanding `{name}` produces too much text"))
+                .label("defines expand into each other without end")
+                .secondary(define.span, "defined here")
+                .note(format!("sipcfg stops after {MAX_EXPANSIONS} expansions or {} MiB of text", MAX_OUTPUT_BYTES >> 20))
                 .finish();
             return;
         }
