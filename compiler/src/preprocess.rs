@@ -669,7 +669,10 @@ impl<'a> Preprocessor<'a> {
             self.error(use_span, format!("expanding `{name}` produces too much text"))
                 .label("defines expand into each other without end")
                 .secondary(define.span, "defined here")
-                .note(format!("sipcfg stops after {MAX_EXPANSIONS} expansions or {} MiB of text", MAX_OUTPUT_BYTES >> 20))
+                .note(format!(
+                    "sipcfg stops after {MAX_EXPANSIONS} expansions or {} MiB of text",
+                    MAX_OUTPUT_BYTES >> 20
+                ))
                 .finish();
             return;
         }

@@ -1,0 +1,151 @@
+//! Byte classes and small scanning helpers shared by the parsers.
+
+/// Builds a 256-entry membership table at compile time.
+const fn table(chars: &[u8], ranges: &[(u8, u8)]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < chars.len() {
+        t[chars[i] as usize] = true;
+        i += 1;
+    }
+    let mut r = 0;
+    while r < ranges.len() {
+        let (lo, hi) = ranges[r];
+        let mut c = lo as usize;
+        while c <= hi as usize {
+            t[c] = true;
+            c += 1;
+        }
+        r += 1;
+    }
+    t
+}
+
+const ALNUM: [(u8, u8); 3] = [(b'a', b'z'), (b'A', b'Z'), (b'0', b'9')];
+
+/// RFC 3261 `token`: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~".
+static TOKEN: [bool; 256] = table(b"-.!%*_+`'~", &ALNUM);
+
+/// Whitespace inside a header value: SP, HT and the CR LF of folded lines.
+static LWS: [bool; 256] = table(b" \t\r\n", &[]);
+
+#[inline]
+pub(crate) fn is_token(b: u8) -> bool {
+    TOKEN[b as usize]
+}
+
+#[inline]
+pub(crate) fn is_lws(b: u8) -> bool {
+    LWS[b as usize]
+}
+
+/// Index of the first non-LWS byte at or after `from` (or `end`).
+#[inline]
+pub(crate) fn skip_lws(buf: &[u8], mut from: usize, end: usize) -> usize {
+    while from < end && is_lws(buf[from]) {
+        from += 1;
+    }
+    from
+}
+
+/// Index just past the last non-LWS byte before `end` (or `start`).
+#[inline]
+pub(crate) fn trim_lws_end(buf: &[u8], start: usize, mut end: usize) -> usize {
+    while end > start && is_lws(buf[end - 1]) {
+        end -= 1;
+    }
+    end
+}
+
+/// End of a run of token bytes starting at `from`.
+#[inline]
+pub(crate) fn token_end(buf: &[u8], mut from: usize, end: usize) -> usize {
+    while from < end && is_token(buf[from]) {
+        from += 1;
+    }
+    from
+}
+
+/// End (just past the closing quote) of a quoted string starting at `from` (on the `"`),
+/// honouring `\` escapes; `None` if it is never closed before `end`.
+pub(crate) fn quoted_end(buf: &[u8], from: usize, end: usize) -> Option<usize> {
+    let mut i = from + 1;
+    while i < end {
+        match buf[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Where the first top-level `sep` is in `buf[from..end]`: outside quoted strings and
+/// `<...>`. Returns `end` when there is none, `None` for an unterminated quote.
+pub(crate) fn find_top_level(buf: &[u8], from: usize, end: usize, sep: u8) -> Option<usize> {
+    let mut i = from;
+    let mut in_angle = false;
+    while i < end {
+        match buf[i] {
+            b'"' => i = quoted_end(buf, i, end)?,
+            b'<' => {
+                in_angle = true;
+                i += 1;
+            }
+            b'>' => {
+                in_angle = false;
+                i += 1;
+            }
+            b if b == sep && !in_angle => return Some(i),
+            _ => i += 1,
+        }
+    }
+    Some(end)
+}
+
+/// Parses decimal digits as u64, failing on overflow or a non-digit.
+pub(crate) fn parse_u64(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        value = value.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_chars() {
+        for b in b"abcXYZ019-.!%*_+`'~" {
+            assert!(is_token(*b), "{}", *b as char);
+        }
+        for b in b" \t:;,<>\"@/()[]{}?=\\" {
+            assert!(!is_token(*b), "{}", *b as char);
+        }
+    }
+
+    #[test]
+    fn top_level_search_skips_quotes_and_brackets() {
+        let s = br#""a, b" <sip:x,y@z>, next"#;
+        assert_eq!(find_top_level(s, 0, s.len(), b','), Some(18));
+        assert_eq!(find_top_level(b"\"open", 0, 5, b','), None);
+        assert_eq!(find_top_level(b"none", 0, 4, b','), Some(4));
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_u64(b"0009"), Some(9));
+        assert_eq!(parse_u64(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_u64(b"18446744073709551616"), None);
+        assert_eq!(parse_u64(b"-1"), None);
+        assert_eq!(parse_u64(b""), None);
+    }
+}

@@ -1,0 +1,438 @@
+//! URIs: `sip:`/`sips:` (user, password, host, port, params, headers), `tel:`, and any other
+//! scheme as opaque text. %-escapes are kept as written; [`percent_decode`] decodes once.
+
+use super::Slice;
+use super::error::{HeaderError, HeaderErrorKind};
+use super::scan::{is_lws, trim_lws_end};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    Sip,
+    Sips,
+    Tel,
+    /// Any other scheme (`http:`, `isbn:`...): only the scheme and the rest are known.
+    Other,
+}
+
+/// What kind of host a SIP URI names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Host {
+    Name,
+    Ipv4,
+    /// Written in brackets: `[2001:db8::1]`.
+    Ipv6,
+}
+
+/// A parsed URI as ranges of its buffer (see [`Uri`] for the borrowed view).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct UriParts {
+    pub(crate) whole: Slice,
+    pub(crate) scheme: Scheme,
+    pub(crate) scheme_text: Slice,
+    pub(crate) user: Option<Slice>,
+    pub(crate) password: Option<Slice>,
+    pub(crate) host: Slice,
+    pub(crate) host_kind: Host,
+    pub(crate) port: Option<u16>,
+    pub(crate) port_text: Option<Slice>,
+    /// `;a=b;c`, starting at the first `;` (empty if none).
+    pub(crate) params: Slice,
+    /// After `?` (without it).
+    pub(crate) headers: Option<Slice>,
+}
+
+fn err<T>(at: usize) -> Result<T, HeaderError> {
+    Err(HeaderError::new(HeaderErrorKind::BadUri, at))
+}
+
+fn is_host_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_'
+}
+
+impl UriParts {
+    /// Parses `buf[start..end]` as a URI.
+    pub(crate) fn parse(buf: &[u8], start: usize, end: usize) -> Result<UriParts, HeaderError> {
+        let colon = match buf[start..end].iter().position(|&c| c == b':') {
+            Some(p) if p > 0 => start + p,
+            _ => return err(start),
+        };
+        let scheme_text = Slice::new(start, colon);
+        let scheme_bytes = scheme_text.of(buf);
+        if !scheme_bytes[0].is_ascii_alphabetic()
+            || !scheme_bytes.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
+        {
+            return err(start);
+        }
+        let scheme = if scheme_bytes.eq_ignore_ascii_case(b"sip") {
+            Scheme::Sip
+        } else if scheme_bytes.eq_ignore_ascii_case(b"sips") {
+            Scheme::Sips
+        } else if scheme_bytes.eq_ignore_ascii_case(b"tel") {
+            Scheme::Tel
+        } else {
+            Scheme::Other
+        };
+        let rest = colon + 1;
+        if rest >= end || buf[rest..end].iter().any(|&c| is_lws(c) || c == b'<' || c == b'>') {
+            return err(rest);
+        }
+        let mut parts = UriParts {
+            whole: Slice::new(start, end),
+            scheme,
+            scheme_text,
+            user: None,
+            password: None,
+            host: Slice::new(rest, rest),
+            host_kind: Host::Name,
+            port: None,
+            port_text: None,
+            params: Slice::new(end, end),
+            headers: None,
+        };
+        match scheme {
+            Scheme::Sip | Scheme::Sips => parse_sip(buf, rest, end, &mut parts)?,
+            Scheme::Tel => {
+                // tel:number;params
+                let number_end = buf[rest..end].iter().position(|&c| c == b';').map_or(end, |p| rest + p);
+                if number_end == rest {
+                    return err(rest);
+                }
+                parts.user = Some(Slice::new(rest, number_end));
+                parts.params = Slice::new(number_end, end);
+                check_params(buf, number_end, end)?;
+            }
+            Scheme::Other => {}
+        }
+        Ok(parts)
+    }
+}
+
+fn parse_sip(buf: &[u8], rest: usize, end: usize, parts: &mut UriParts) -> Result<(), HeaderError> {
+    // The user part may hold `;` and `?` (semiuri, intmeth), never an unescaped `@`.
+    let mut host_start = rest;
+    if let Some(at) = buf[rest..end].iter().position(|&c| c == b'@') {
+        let at = rest + at;
+        let userinfo = Slice::new(rest, at);
+        if userinfo.is_empty() {
+            return err(rest);
+        }
+        match userinfo.of(buf).iter().position(|&c| c == b':') {
+            Some(p) => {
+                parts.user = Some(Slice::new(rest, rest + p));
+                parts.password = Some(Slice::new(rest + p + 1, at));
+            }
+            None => parts.user = Some(userinfo),
+        }
+        host_start = at + 1;
+    }
+    let mut i = host_start;
+    if buf.get(i) == Some(&b'[') {
+        let Some(close) = buf[i..end].iter().position(|&c| c == b']') else {
+            return err(i);
+        };
+        let inner = &buf[i + 1..i + close];
+        if inner.is_empty() || !inner.iter().all(|&c| c.is_ascii_hexdigit() || c == b':' || c == b'.') {
+            return err(i);
+        }
+        parts.host_kind = Host::Ipv6;
+        i += close + 1;
+    } else {
+        while i < end && is_host_char(buf[i]) {
+            i += 1;
+        }
+        if i == host_start {
+            return err(i);
+        }
+        let host = &buf[host_start..i];
+        if host.iter().all(|&c| c.is_ascii_digit() || c == b'.') && host.split(|&c| c == b'.').count() == 4 {
+            parts.host_kind = Host::Ipv4;
+        }
+    }
+    parts.host = Slice::new(host_start, i);
+    if i < end && buf[i] == b':' {
+        let port_start = i + 1;
+        let mut j = port_start;
+        while j < end && buf[j].is_ascii_digit() {
+            j += 1;
+        }
+        let digits = &buf[port_start..j];
+        let port = (!digits.is_empty() && digits.len() <= 5)
+            .then(|| digits.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')))
+            .filter(|p| (1..=65535).contains(p));
+        let Some(port) = port else {
+            return Err(HeaderError::new(HeaderErrorKind::BadPort, port_start));
+        };
+        parts.port = Some(port as u16);
+        parts.port_text = Some(Slice::new(port_start, j));
+        i = j;
+    }
+    let headers_at = buf[i..end].iter().position(|&c| c == b'?').map(|p| i + p);
+    let params_end = headers_at.unwrap_or(end);
+    if i < params_end {
+        if buf[i] != b';' {
+            return err(i);
+        }
+        check_params(buf, i, params_end)?;
+        parts.params = Slice::new(i, params_end);
+    } else {
+        parts.params = Slice::new(params_end, params_end);
+    }
+    if let Some(q) = headers_at {
+        parts.headers = Some(Slice::new(q + 1, end));
+    }
+    Ok(())
+}
+
+/// `;name[=value]` repeated: every name must be non-empty.
+fn check_params(buf: &[u8], start: usize, end: usize) -> Result<(), HeaderError> {
+    for param in Params::new(buf, Slice::new(start, end)) {
+        if param.0.is_empty() {
+            return Err(HeaderError::new(HeaderErrorKind::BadParams, start));
+        }
+    }
+    Ok(())
+}
+
+/// A URI borrowed from its buffer.
+#[derive(Clone, Copy, Debug)]
+pub struct Uri<'a> {
+    buf: &'a [u8],
+    parts: UriParts,
+}
+
+impl<'a> Uri<'a> {
+    pub(crate) fn new(buf: &'a [u8], parts: UriParts) -> Self {
+        Uri { buf, parts }
+    }
+
+    /// Parses a URI held in its own buffer (a config string, a header value).
+    pub fn parse(text: &'a [u8]) -> Result<Uri<'a>, HeaderError> {
+        UriParts::parse(text, 0, text.len()).map(|p| Uri::new(text, p))
+    }
+
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.parts.whole.of(self.buf)
+    }
+
+    pub fn slice(&self) -> Slice {
+        self.parts.whole
+    }
+
+    pub fn scheme(&self) -> Scheme {
+        self.parts.scheme
+    }
+
+    pub fn scheme_text(&self) -> &'a [u8] {
+        self.parts.scheme_text.of(self.buf)
+    }
+
+    /// The user part, %-escapes as written.
+    pub fn user(&self) -> Option<&'a [u8]> {
+        self.parts.user.map(|s| s.of(self.buf))
+    }
+
+    pub fn user_slice(&self) -> Option<Slice> {
+        self.parts.user
+    }
+
+    pub fn password(&self) -> Option<&'a [u8]> {
+        self.parts.password.map(|s| s.of(self.buf))
+    }
+
+    /// The host as written (IPv6 in brackets). Empty for non-SIP schemes.
+    pub fn host(&self) -> &'a [u8] {
+        self.parts.host.of(self.buf)
+    }
+
+    pub fn host_slice(&self) -> Slice {
+        self.parts.host
+    }
+
+    pub fn host_kind(&self) -> Host {
+        self.parts.host_kind
+    }
+
+    pub fn port(&self) -> Option<u16> {
+        self.parts.port
+    }
+
+    /// The port digits as written.
+    pub fn port_text(&self) -> Option<&'a [u8]> {
+        self.parts.port_text.map(|s| s.of(self.buf))
+    }
+
+    /// `host[:port]` as written.
+    pub fn host_port(&self) -> &'a [u8] {
+        let end = self.parts.port_text.map_or(self.parts.host.end, |p| p.end);
+        Slice { start: self.parts.host.start, end }.of(self.buf)
+    }
+
+    /// URI parameters (`;transport=tcp;lr`).
+    pub fn params(&self) -> Params<'a> {
+        Params::new(self.buf, self.parts.params)
+    }
+
+    /// The raw `;...` parameter text.
+    pub fn params_text(&self) -> &'a [u8] {
+        self.parts.params.of(self.buf)
+    }
+
+    /// A parameter by name (case-insensitive): `Some(None)` for a flag like `lr`.
+    pub fn param(&self, name: &[u8]) -> Option<Option<&'a [u8]>> {
+        self.params().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+    }
+
+    /// Header part after `?`, as written.
+    pub fn headers(&self) -> Option<&'a [u8]> {
+        self.parts.headers.map(|s| s.of(self.buf))
+    }
+
+    /// The part after `scheme:` for schemes other than sip, sips and tel.
+    pub fn opaque(&self) -> &'a [u8] {
+        Slice { start: self.parts.scheme_text.end + 1, end: self.parts.whole.end }.of(self.buf)
+    }
+}
+
+/// `;name[=value]` parameters, trimmed of LWS. A value keeps its quotes if it had any.
+#[derive(Clone, Debug)]
+pub struct Params<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    end: usize,
+}
+
+impl<'a> Params<'a> {
+    pub(crate) fn new(buf: &'a [u8], slice: Slice) -> Self {
+        Params { buf, pos: slice.start as usize, end: slice.end as usize }
+    }
+}
+
+impl<'a> Iterator for Params<'a> {
+    type Item = (&'a [u8], Option<&'a [u8]>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let buf = self.buf;
+        let mut i = self.pos;
+        while i < self.end && is_lws(buf[i]) {
+            i += 1;
+        }
+        if i >= self.end {
+            return None;
+        }
+        if buf[i] == b';' {
+            i += 1;
+        }
+        // Find the end of this parameter: the next `;` outside a quoted value.
+        let start = i;
+        let mut j = i;
+        while j < self.end && buf[j] != b';' {
+            if buf[j] == b'"' {
+                j = super::scan::quoted_end(buf, j, self.end).unwrap_or(self.end);
+            } else {
+                j += 1;
+            }
+        }
+        self.pos = j;
+        let text = &buf[start..j];
+        let (name, value) = match text.iter().position(|&c| c == b'=') {
+            Some(eq) => (&text[..eq], Some(&text[eq + 1..])),
+            None => (text, None),
+        };
+        let trim = |s: &'a [u8]| -> &'a [u8] {
+            let begin = s.iter().position(|&c| !is_lws(c)).unwrap_or(s.len());
+            &s[begin..trim_lws_end(s, begin, s.len())]
+        };
+        Some((trim(name), value.map(trim)))
+    }
+}
+
+/// Decodes %-escapes once (`%2541` gives `%41`, never `A`). Invalid escapes are kept as
+/// written. NUL bytes (`%00`) are kept.
+pub fn percent_decode(text: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if !text.contains(&b'%') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] == b'%'
+            && i + 2 < text.len()
+            && let (Some(h), Some(l)) = (hex(text[i + 1]), hex(text[i + 2]))
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
+        }
+        out.push(text[i]);
+        i += 1;
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+fn hex(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).map(|d| d as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri(text: &str) -> Uri<'_> {
+        Uri::parse(text.as_bytes()).unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    #[test]
+    fn sip_uri_parts() {
+        let u = uri("sip:alice:secret@example.com:5070;transport=tcp;lr?Subject=hi");
+        assert_eq!(u.scheme(), Scheme::Sip);
+        assert_eq!(u.user(), Some(&b"alice"[..]));
+        assert_eq!(u.password(), Some(&b"secret"[..]));
+        assert_eq!(u.host(), b"example.com");
+        assert_eq!(u.port(), Some(5070));
+        assert_eq!(u.param(b"transport"), Some(Some(&b"tcp"[..])));
+        assert_eq!(u.param(b"LR"), Some(None));
+        assert_eq!(u.headers(), Some(&b"Subject=hi"[..]));
+        assert_eq!(u.host_port(), b"example.com:5070");
+    }
+
+    #[test]
+    fn hosts() {
+        assert_eq!(uri("sip:10.0.0.1").host_kind(), Host::Ipv4);
+        let v6 = uri("sips:[2001:db8::1]:5061");
+        assert_eq!((v6.host(), v6.host_kind(), v6.port()), (&b"[2001:db8::1]"[..], Host::Ipv6, Some(5061)));
+        assert_eq!(uri("sip:host.example.com").host_kind(), Host::Name);
+    }
+
+    #[test]
+    fn user_parts_with_separators() {
+        let u = uri("sip:user;par=u%40example.net@example.com");
+        assert_eq!(u.user(), Some(&b"user;par=u%40example.net"[..]));
+        assert_eq!(u.host(), b"example.com");
+    }
+
+    #[test]
+    fn other_schemes_are_opaque() {
+        let u = uri("isbn:2983792873");
+        assert_eq!((u.scheme(), u.opaque()), (Scheme::Other, &b"2983792873"[..]));
+        let t = uri("tel:+1-201-555-0123;phone-context=example.com");
+        assert_eq!(t.user(), Some(&b"+1-201-555-0123"[..]));
+        assert_eq!(t.param(b"phone-context"), Some(Some(&b"example.com"[..])));
+    }
+
+    #[test]
+    fn malformed() {
+        for text in
+            ["", "sip:", "nocolon", "sip:@host", "sip:host:0", "sip:host:99999", "sip:ho st", "<sip:a@b>", "sip:h;;x"]
+        {
+            assert!(Uri::parse(text.as_bytes()).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn decode_once() {
+        assert_eq!(&*percent_decode(b"value%2541"), b"value%41");
+        assert_eq!(&*percent_decode(b"null-%00-null"), b"null-\0-null");
+        assert_eq!(&*percent_decode(b"bad%zz%4"), b"bad%zz%4");
+        assert_eq!(&*percent_decode(b"%75se%72"), b"user");
+    }
+}
