@@ -32,7 +32,8 @@ struct Op {
 #[derive(Clone, Debug, Default)]
 pub struct Edits {
     ops: SmallVec<[Op; 8]>,
-    arena: Vec<u8>,
+    /// The bytes of every edit; inline for the usual one or two header lines.
+    arena: SmallVec<[u8; 192]>,
     /// Length of the new body, when it was replaced.
     new_body_len: Option<usize>,
 }

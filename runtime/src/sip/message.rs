@@ -741,6 +741,13 @@ v=0\r\n";
     }
 
     #[test]
+    fn a_message_stays_cheap_to_move() {
+        // Parsing returns the message by value; its inline header table and view cache
+        // make it large, and every byte is copied on each move.
+        assert!(std::mem::size_of::<Message>() <= 1600, "{}", std::mem::size_of::<Message>());
+    }
+
+    #[test]
     fn bare_line_feeds_are_tolerated() {
         let msg = parse(b"OPTIONS sip:a@b SIP/2.0\nCall-ID: x\n\n");
         assert_eq!(msg.call_id(), Ok(&b"x"[..]));

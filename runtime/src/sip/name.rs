@@ -101,218 +101,397 @@ header_names! {
 
 impl HeaderName {
     /// Recognises a header name as written in a message (`Via`, `v`, `VIA`, `call-id`).
+    /// `name` is a token (as the message parser guarantees); other bytes never match.
     pub fn from_bytes(name: &[u8]) -> HeaderName {
-        // Dispatch on the length first: each length has only a few candidates.
-        let is = |canonical: &str| name.eq_ignore_ascii_case(canonical.as_bytes());
-        match name.len() {
-            1 => Self::from_compact(name[0]),
-            2 => {
-                if is("To") {
+        // Dispatch on length and first letter, then compare the rest word by word.
+        let Some(&first) = name.first() else { return HeaderName::Other };
+        if name.len() == 1 {
+            return Self::from_compact(first);
+        }
+        let is = |lower: &str| eq_lowercase(name, lower.as_bytes());
+        match (name.len(), first | 0x20) {
+            (2, b't') => {
+                if is("to") {
                     HeaderName::To
                 } else {
                     HeaderName::Other
                 }
             }
-            3 => {
-                if is("Via") {
+            (3, b'v') => {
+                if is("via") {
                     HeaderName::Via
                 } else {
                     HeaderName::Other
                 }
             }
-            4 => {
-                if is("CSeq") {
+            (4, b'c') => {
+                if is("cseq") {
                     HeaderName::CSeq
-                } else if is("Date") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (4, b'd') => {
+                if is("date") {
                     HeaderName::Date
-                } else if is("From") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (4, b'f') => {
+                if is("from") {
                     HeaderName::From
-                } else if is("Path") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (4, b'p') => {
+                if is("path") {
                     HeaderName::Path
-                } else if is("RAck") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (4, b'r') => {
+                if is("rack") {
                     HeaderName::RAck
-                } else if is("RSeq") {
+                } else if is("rseq") {
                     HeaderName::RSeq
                 } else {
                     HeaderName::Other
                 }
             }
-            5 => {
-                if is("Allow") {
+            (5, b'a') => {
+                if is("allow") {
                     HeaderName::Allow
-                } else if is("Event") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (5, b'e') => {
+                if is("event") {
                     HeaderName::Event
-                } else if is("Route") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (5, b'r') => {
+                if is("route") {
                     HeaderName::Route
                 } else {
                     HeaderName::Other
                 }
             }
-            6 => {
-                if is("Accept") {
+            (6, b'a') => {
+                if is("accept") {
                     HeaderName::Accept
-                } else if is("Min-SE") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (6, b'm') => {
+                if is("min-se") {
                     HeaderName::MinSe
-                } else if is("Reason") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (6, b'r') => {
+                if is("reason") {
                     HeaderName::Reason
-                } else if is("Server") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (6, b's') => {
+                if is("server") {
                     HeaderName::Server
                 } else {
                     HeaderName::Other
                 }
             }
-            7 => {
-                if is("Call-ID") {
+            (7, b'c') => {
+                if is("call-id") {
                     HeaderName::CallId
-                } else if is("Contact") {
+                } else if is("contact") {
                     HeaderName::Contact
-                } else if is("Expires") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (7, b'e') => {
+                if is("expires") {
                     HeaderName::Expires
-                } else if is("Privacy") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (7, b'p') => {
+                if is("privacy") {
                     HeaderName::Privacy
-                } else if is("Require") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (7, b'r') => {
+                if is("require") {
                     HeaderName::Require
-                } else if is("Subject") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (7, b's') => {
+                if is("subject") {
                     HeaderName::Subject
-                } else if is("Warning") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (7, b'w') => {
+                if is("warning") {
                     HeaderName::Warning
                 } else {
                     HeaderName::Other
                 }
             }
-            8 => {
-                if is("Identity") {
+            (8, b'i') => {
+                if is("identity") {
                     HeaderName::Identity
-                } else if is("Priority") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (8, b'p') => {
+                if is("priority") {
                     HeaderName::Priority
-                } else if is("Refer-To") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (8, b'r') => {
+                if is("refer-to") {
                     HeaderName::ReferTo
-                } else if is("Reply-To") {
+                } else if is("reply-to") {
                     HeaderName::ReplyTo
                 } else {
                     HeaderName::Other
                 }
             }
-            9 => {
-                if is("Call-Info") {
+            (9, b'c') => {
+                if is("call-info") {
                     HeaderName::CallInfo
-                } else if is("Supported") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (9, b's') => {
+                if is("supported") {
                     HeaderName::Supported
-                } else if is("Timestamp") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (9, b't') => {
+                if is("timestamp") {
                     HeaderName::Timestamp
                 } else {
                     HeaderName::Other
                 }
             }
-            10 => {
-                if is("Alert-Info") {
+            (10, b'a') => {
+                if is("alert-info") {
                     HeaderName::AlertInfo
-                } else if is("Error-Info") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (10, b'e') => {
+                if is("error-info") {
                     HeaderName::ErrorInfo
-                } else if is("User-Agent") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (10, b'u') => {
+                if is("user-agent") {
                     HeaderName::UserAgent
                 } else {
                     HeaderName::Other
                 }
             }
-            11 => {
-                if is("In-Reply-To") {
+            (11, b'i') => {
+                if is("in-reply-to") {
                     HeaderName::InReplyTo
-                } else if is("Min-Expires") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (11, b'm') => {
+                if is("min-expires") {
                     HeaderName::MinExpires
-                } else if is("Referred-By") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (11, b'r') => {
+                if is("referred-by") {
                     HeaderName::ReferredBy
-                } else if is("Retry-After") {
+                } else if is("retry-after") {
                     HeaderName::RetryAfter
-                } else if is("Unsupported") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (11, b'u') => {
+                if is("unsupported") {
                     HeaderName::Unsupported
                 } else {
                     HeaderName::Other
                 }
             }
-            12 => {
-                if is("Allow-Events") {
+            (12, b'a') => {
+                if is("allow-events") {
                     HeaderName::AllowEvents
-                } else if is("Content-Type") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (12, b'c') => {
+                if is("content-type") {
                     HeaderName::ContentType
-                } else if is("Max-Forwards") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (12, b'm') => {
+                if is("max-forwards") {
                     HeaderName::MaxForwards
-                } else if is("MIME-Version") {
+                } else if is("mime-version") {
                     HeaderName::MimeVersion
-                } else if is("Organization") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (12, b'o') => {
+                if is("organization") {
                     HeaderName::Organization
-                } else if is("Record-Route") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (12, b'r') => {
+                if is("record-route") {
                     HeaderName::RecordRoute
                 } else {
                     HeaderName::Other
                 }
             }
-            13 => {
-                if is("Authorization") {
+            (13, b'a') => {
+                if is("authorization") {
                     HeaderName::Authorization
-                } else if is("Proxy-Require") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (13, b'p') => {
+                if is("proxy-require") {
                     HeaderName::ProxyRequire
                 } else {
                     HeaderName::Other
                 }
             }
-            14 => {
-                if is("Accept-Contact") {
+            (14, b'a') => {
+                if is("accept-contact") {
                     HeaderName::AcceptContact
-                } else if is("Content-Length") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (14, b'c') => {
+                if is("content-length") {
                     HeaderName::ContentLength
-                } else if is("Reject-Contact") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (14, b'r') => {
+                if is("reject-contact") {
                     HeaderName::RejectContact
                 } else {
                     HeaderName::Other
                 }
             }
-            15 => {
-                if is("Accept-Encoding") {
+            (15, b'a') => {
+                if is("accept-encoding") {
                     HeaderName::AcceptEncoding
-                } else if is("Accept-Language") {
+                } else if is("accept-language") {
                     HeaderName::AcceptLanguage
-                } else if is("Session-Expires") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (15, b's') => {
+                if is("session-expires") {
                     HeaderName::SessionExpires
                 } else {
                     HeaderName::Other
                 }
             }
-            16 => {
-                if is("Content-Encoding") {
+            (16, b'c') => {
+                if is("content-encoding") {
                     HeaderName::ContentEncoding
-                } else if is("Content-Language") {
+                } else if is("content-language") {
                     HeaderName::ContentLanguage
-                } else if is("WWW-Authenticate") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (16, b'w') => {
+                if is("www-authenticate") {
                     HeaderName::WwwAuthenticate
                 } else {
                     HeaderName::Other
                 }
             }
-            18 => {
-                if is("Proxy-Authenticate") {
+            (18, b'p') => {
+                if is("proxy-authenticate") {
                     HeaderName::ProxyAuthenticate
                 } else {
                     HeaderName::Other
                 }
             }
-            19 => {
-                if is("Authentication-Info") {
+            (19, b'a') => {
+                if is("authentication-info") {
                     HeaderName::AuthenticationInfo
-                } else if is("Content-Disposition") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (19, b'c') => {
+                if is("content-disposition") {
                     HeaderName::ContentDisposition
-                } else if is("P-Asserted-Identity") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (19, b'p') => {
+                if is("p-asserted-identity") {
                     HeaderName::PAssertedIdentity
-                } else if is("Proxy-Authorization") {
+                } else if is("proxy-authorization") {
                     HeaderName::ProxyAuthorization
-                } else if is("Request-Disposition") {
+                } else {
+                    HeaderName::Other
+                }
+            }
+            (19, b'r') => {
+                if is("request-disposition") {
                     HeaderName::RequestDisposition
                 } else {
                     HeaderName::Other
                 }
             }
-            20 => {
-                if is("P-Preferred-Identity") {
+            (20, b'p') => {
+                if is("p-preferred-identity") {
                     HeaderName::PPreferredIdentity
                 } else {
                     HeaderName::Other
@@ -355,6 +534,29 @@ impl HeaderName {
             known => known == self,
         }
     }
+}
+
+/// `name` equals the all-lowercase `lower` ignoring ASCII case, for token bytes.
+///
+/// `| 0x20` lowercases letters and leaves `-`, `.` and digits alone; no other token byte
+/// turns into a letter or `-` that way, so a word-wide OR-and-compare is exact here.
+#[inline(always)]
+fn eq_lowercase(name: &[u8], lower: &[u8]) -> bool {
+    if name.len() != lower.len() {
+        return false;
+    }
+    const MASK: u64 = 0x2020_2020_2020_2020;
+    let mut i = 0;
+    while i + 8 <= name.len() {
+        let (Ok(a), Ok(b)) = (<[u8; 8]>::try_from(&name[i..i + 8]), <[u8; 8]>::try_from(&lower[i..i + 8])) else {
+            return false;
+        };
+        if u64::from_le_bytes(a) | MASK != u64::from_le_bytes(b) | MASK {
+            return false;
+        }
+        i += 8;
+    }
+    name[i..].iter().zip(&lower[i..]).all(|(a, b)| a | 0x20 == b | 0x20)
 }
 
 #[cfg(test)]

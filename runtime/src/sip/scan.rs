@@ -84,23 +84,33 @@ pub(crate) fn quoted_end(buf: &[u8], from: usize, end: usize) -> Option<usize> {
 /// `<...>`. Returns `end` when there is none, `None` for an unterminated quote.
 pub(crate) fn find_top_level(buf: &[u8], from: usize, end: usize, sep: u8) -> Option<usize> {
     let mut i = from;
-    let mut in_angle = false;
     while i < end {
-        match buf[i] {
-            b'"' => i = quoted_end(buf, i, end)?,
-            b'<' => {
-                in_angle = true;
-                i += 1;
-            }
-            b'>' => {
-                in_angle = false;
-                i += 1;
-            }
-            b if b == sep && !in_angle => return Some(i),
-            _ => i += 1,
-        }
+        let Some(found) = memchr::memchr3(sep, b'"', b'<', &buf[i..end]) else {
+            return Some(end);
+        };
+        let j = i + found;
+        i = match buf[j] {
+            b'"' => quoted_end(buf, j, end)?,
+            // Inside `<...>` nothing separates; an unclosed `<` runs to the end.
+            b'<' => match memchr::memchr(b'>', &buf[j..end]) {
+                Some(close) => j + close + 1,
+                None => return Some(end),
+            },
+            _ => return Some(j),
+        };
     }
     Some(end)
+}
+
+/// Host name characters of a sent-by or URI host (`_` tolerated, as Kamailio does).
+static HOST: [bool; 256] = table(b"-._", &ALNUM);
+
+#[inline]
+pub(crate) fn host_end(buf: &[u8], mut from: usize, end: usize) -> usize {
+    while from < end && HOST[buf[from] as usize] {
+        from += 1;
+    }
+    from
 }
 
 /// Parses decimal digits as u64, failing on overflow or a non-digit.

@@ -4,7 +4,7 @@ use super::Slice;
 use super::error::{HeaderError, HeaderErrorKind};
 use super::message::Header;
 use super::name::HeaderName;
-use super::scan::{find_top_level, is_lws, skip_lws, token_end, trim_lws_end};
+use super::scan::{find_top_level, host_end, is_lws, skip_lws, token_end, trim_lws_end};
 use super::uri::Params;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -123,9 +123,7 @@ impl ViaParts {
                 None => return bad(i),
             }
         } else {
-            while i < end && (buf[i].is_ascii_alphanumeric() || matches!(buf[i], b'-' | b'.' | b'_')) {
-                i += 1;
-            }
+            i = host_end(buf, i, end);
         }
         let host = Slice::new(host_start, i);
         if host.is_empty() {
@@ -181,13 +179,18 @@ impl ViaParts {
         while p < end {
             let param_start = p;
             p += 1; // the `;`
+            // The parameter ends at the next `;` outside a quoted value.
             let mut q = p;
-            while q < end && buf[q] != b';' {
-                if buf[q] == b'"' {
-                    q = super::scan::quoted_end(buf, q, end).unwrap_or(end);
-                } else {
-                    q += 1;
+            loop {
+                let Some(found) = memchr::memchr2(b';', b'"', &buf[q..end]) else {
+                    q = end;
+                    break;
+                };
+                q += found;
+                if buf[q] == b';' {
+                    break;
                 }
+                q = super::scan::quoted_end(buf, q, end).unwrap_or(end);
             }
             let (name, value) = split_param(buf, p, q);
             if name.is_empty() {
