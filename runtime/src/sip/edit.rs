@@ -20,7 +20,7 @@ use super::name_addr::ValuePlace;
 use super::scan::{is_lws, skip_lws};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Op {
+pub(crate) struct Op {
     /// Original range replaced; `start == end` for an insert.
     start: u32,
     end: u32,
@@ -34,43 +34,59 @@ pub struct Edits {
     ops: SmallVec<[Op; 8]>,
     /// The bytes of every edit; inline for the usual one or two header lines.
     arena: SmallVec<[u8; 192]>,
-    /// Length of the new body, when it was replaced.
-    new_body_len: Option<usize>,
+    /// A replacement body (in the arena).
+    new_body: Option<Slice>,
 }
 
 impl Edits {
     pub fn is_empty(&self) -> bool {
-        self.ops.is_empty()
+        self.ops.is_empty() && self.new_body.is_none()
     }
 
     pub fn len(&self) -> usize {
-        self.ops.len()
+        self.ops.len() + usize::from(self.new_body.is_some())
     }
 
-    fn push(&mut self, start: u32, end: u32, bytes: &[u8]) {
-        let data_start = self.arena.len();
+    fn store(&mut self, bytes: &[u8]) -> Slice {
+        let start = self.arena.len();
         self.arena.extend_from_slice(bytes);
-        self.ops.push(Op { start, end, data: Slice::new(data_start, self.arena.len()) });
+        Slice::new(start, self.arena.len())
     }
 
-    /// Applies the edits to `msg` into `out`.
-    pub(crate) fn apply(&self, msg: &Message, out: &mut BytesMut) {
+    pub(crate) fn push(&mut self, start: u32, end: u32, bytes: &[u8]) {
+        let data = self.store(bytes);
+        self.ops.push(Op { start, end, data });
+    }
+
+    /// Applies the edits to `msg` into `out`, with `extra` one-shot edits (start, end, bytes)
+    /// after the recorded ones (so at equal offsets they come after them).
+    pub(crate) fn apply(&self, msg: &Message, extra: &[(u32, u32, &[u8])], out: &mut BytesMut) {
         let buf = msg.as_bytes();
-        let body_end = msg.body_slice().end as usize;
-        if self.ops.is_empty() {
+        let body = msg.body_slice();
+        let body_end = body.end as usize;
+        if self.is_empty() && extra.is_empty() {
             out.extend_from_slice(&buf[..body_end]);
             return;
         }
-        // The Content-Length fix is one more op, with its digits on the stack.
+        // With a new body, edits stop where the old body starts and the new one follows.
+        let limit = if self.new_body.is_some() { body.start as usize } else { body_end };
         let mut digits = itoa::Buffer::new();
         let mut length_line = SmallVec::<[u8; 32]>::new();
         let mut ops: SmallVec<[(u32, u32, &[u8]); 12]> =
             self.ops.iter().map(|op| (op.start, op.end, op.data.of(&self.arena))).collect();
-        if let Some(len) = self.new_body_len {
-            let text = digits.format(len).as_bytes();
-            match msg.content_length_header() {
-                Some(header) => ops.push((header.value.start, header.value.end, text)),
-                None => {
+        ops.extend(extra.iter().copied());
+        if let Some(new_body) = self.new_body {
+            // Content-Length follows the new body: rewritten in place, or added last.
+            let text = digits.format(new_body.len()).as_bytes();
+            let mut rewritten = false;
+            // Every Content-Length line, or a repeated one would contradict the new value.
+            for header in msg.headers_named(HeaderName::ContentLength) {
+                ops.push((header.value.start, header.value.end, text));
+                rewritten = true;
+            }
+            match rewritten {
+                true => {}
+                false => {
                     length_line.extend_from_slice(b"Content-Length: ");
                     length_line.extend_from_slice(text);
                     length_line.extend_from_slice(b"\r\n");
@@ -80,11 +96,11 @@ impl Edits {
         }
         // Stable sort: equal keys keep the order the edits were made in.
         ops.sort_by_key(|&(start, end, _)| (start, u8::from(end > start)));
-        let extra: usize = ops.iter().map(|(_, _, d)| d.len()).sum();
-        out.reserve(body_end + extra);
+        let extra_len: usize = ops.iter().map(|(_, _, d)| d.len()).sum();
+        out.reserve(body_end + extra_len + self.new_body.map_or(0, |b| b.len()) + 2);
         let mut cursor = 0usize;
         for (start, end, data) in ops {
-            let (start, end) = ((start as usize).min(body_end), (end as usize).min(body_end));
+            let (start, end) = ((start as usize).min(limit), (end as usize).min(limit));
             if start < cursor {
                 // Inside something already replaced: an insert goes with it, a replacement
                 // keeps only its part beyond.
@@ -99,8 +115,15 @@ impl Edits {
             out.extend_from_slice(data);
             cursor = end.max(start);
         }
-        if cursor < body_end {
-            out.extend_from_slice(&buf[cursor..body_end]);
+        if cursor < limit {
+            out.extend_from_slice(&buf[cursor..limit]);
+        }
+        if let Some(new_body) = self.new_body {
+            if msg.headers_end() == body.start {
+                // The datagram ended without the empty line after the headers; a body needs it.
+                out.extend_from_slice(b"\r\n");
+            }
+            out.extend_from_slice(new_body.of(&self.arena));
         }
     }
 }
@@ -210,9 +233,8 @@ impl Message {
 
     /// Replaces the body; Content-Length follows when written.
     pub fn set_body(&mut self, body: &[u8]) {
-        let slice = self.body_slice();
-        self.replace(slice, body);
-        self.edits.new_body_len = Some(body.len());
+        let stored = self.edits.store(body);
+        self.edits.new_body = Some(stored);
     }
 
     /// Forgets every edit.
@@ -301,6 +323,26 @@ body";
             Message::parse(Bytes::from_static(b"MESSAGE sip:a@b SIP/2.0\r\nCall-ID: x\r\n\r\nold")).expect("ok");
         m.set_body(b"new!");
         assert_eq!(written(&m), "MESSAGE sip:a@b SIP/2.0\r\nCall-ID: x\r\nContent-Length: 4\r\n\r\nnew!");
+    }
+
+    #[test]
+    fn new_body_after_headers_even_without_the_empty_line() {
+        let mut m = Message::parse(Bytes::from_static(b"E sip:a SIP/2.0\n")).expect("ok");
+        m.set_body(b"xyz");
+        m.append_header(b"X-Fuzz: 1\r\n");
+        let out = written(&m);
+        assert_eq!(out, "E sip:a SIP/2.0\nX-Fuzz: 1\r\nContent-Length: 3\r\n\r\nxyz");
+        assert!(Message::parse(Bytes::from(out)).is_ok());
+    }
+
+    #[test]
+    fn every_content_length_follows_a_new_body() {
+        let text = b"MESSAGE sip:a@b SIP/2.0\r\nl: 0\r\nContent-Length: 0\r\n\r\n";
+        let mut m = Message::parse(Bytes::from_static(text)).expect("ok");
+        m.set_body(b"four");
+        let out = written(&m);
+        assert_eq!(out, "MESSAGE sip:a@b SIP/2.0\r\nl: 4\r\nContent-Length: 4\r\n\r\nfour");
+        assert!(Message::parse(Bytes::from(out)).is_ok());
     }
 
     #[test]

@@ -436,12 +436,15 @@ impl Message {
     /// the input bytes (up to the end of the body; trailing bytes after Content-Length are
     /// not part of the message).
     pub fn write_to(&self, out: &mut BytesMut) {
-        self.edits.apply(self, out);
+        self.edits.apply(self, &[], out);
     }
 
-    pub(crate) fn content_length_header(&self) -> Option<&Header> {
-        self.header(HeaderName::ContentLength)
+    /// Like [`Message::write_to`], with one-shot edits `(start, end, bytes)` applied after the
+    /// recorded ones (a forwarded copy's Via and R-URI, which must not stay on the message).
+    pub fn write_with(&self, extra: &[(u32, u32, &[u8])], out: &mut BytesMut) {
+        self.edits.apply(self, extra, out);
     }
+
 }
 
 fn trim_ascii(bytes: &[u8]) -> &[u8] {

@@ -1,0 +1,113 @@
+//! The stateless Via branch (sip-behaviour.md §1.2): a value recomputed from the request, so a
+//! retransmission, and the ACK or CANCEL of an INVITE, get exactly the INVITE's branch.
+//!
+//! `z9hG4bK` + RH(hash) + `.` + MD5HEX + `.` + RH(index), where RH writes a number in
+//! lowercase hex, least significant nibble first.
+
+use md5::{Digest, Md5};
+
+use crate::sip::{Message, Method};
+
+/// Appends `value` in reverse hex (least significant nibble first, "0" for 0).
+pub fn push_reverse_hex(out: &mut Vec<u8>, mut value: u32) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    if value == 0 {
+        out.push(b'0');
+        return;
+    }
+    while value != 0 {
+        out.push(DIGITS[(value & 0xf) as usize]);
+        value >>= 4;
+    }
+}
+
+/// A 16-bit hash of Call-ID and CSeq number (Kamailio uses it to pick the transaction table
+/// bucket; any deterministic function interoperates).
+pub fn call_hash(call_id: &[u8], cseq_number: &[u8]) -> u32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for &b in call_id.iter().chain(cseq_number) {
+        hash ^= u32::from(b);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    (hash ^ (hash >> 16)) & 0xffff
+}
+
+/// 32 lowercase hex characters of the MD5 of the request's transaction key parts.
+pub fn request_digest(msg: &Message) -> [u8; 32] {
+    let trim = |s: &[u8]| s.trim_ascii().to_vec();
+    let mut md5 = Md5::new();
+    let from_tag = msg.from().ok().and_then(|f| f.tag()).map(trim).unwrap_or_default();
+    // The To-tag is left out for INVITE, ACK and CANCEL so they share the branch.
+    let to_tag = match msg.method() {
+        Method::Invite | Method::Ack | Method::Cancel => Vec::new(),
+        _ => msg.to().ok().and_then(|t| t.tag()).map(trim).unwrap_or_default(),
+    };
+    md5.update(&from_tag);
+    md5.update(&to_tag);
+    md5.update(msg.call_id().map(trim).unwrap_or_default());
+    md5.update(msg.ruri_slice().map(|s| trim(msg.get(s))).unwrap_or_default());
+    md5.update(msg.cseq().map(|c| trim(c.number_text())).unwrap_or_default());
+    if let Ok(via) = msg.top_via() {
+        md5.update(trim(via.host()));
+        md5.update(via.port_text().map(trim).unwrap_or_default());
+        if let Some(branch) = via.branch() {
+            md5.update(trim(branch));
+        }
+    }
+    let digest = md5.finalize();
+    let mut hex = [0u8; 32];
+    for (i, byte) in digest.iter().enumerate() {
+        hex[2 * i] = b"0123456789abcdef"[(byte >> 4) as usize];
+        hex[2 * i + 1] = b"0123456789abcdef"[(byte & 0xf) as usize];
+    }
+    hex
+}
+
+/// The branch for forwarding `msg` as branch number `index`.
+pub fn stateless_branch(msg: &Message, index: u32) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    out.extend_from_slice(b"z9hG4bK");
+    let call_id = msg.call_id().unwrap_or_default();
+    let cseq = msg.cseq().map(|c| c.number_text()).unwrap_or_default();
+    push_reverse_hex(&mut out, call_hash(call_id, cseq));
+    out.push(b'.');
+    out.extend_from_slice(&request_digest(msg));
+    out.push(b'.');
+    push_reverse_hex(&mut out, index);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+
+    fn msg(text: &'static [u8]) -> Message {
+        Message::parse(Bytes::from_static(text)).expect("parses")
+    }
+
+    #[test]
+    fn reverse_hex() {
+        let mut out = Vec::new();
+        push_reverse_hex(&mut out, 0x1a2);
+        assert_eq!(out, b"2a1");
+        out.clear();
+        push_reverse_hex(&mut out, 0);
+        assert_eq!(out, b"0");
+    }
+
+    #[test]
+    fn invite_ack_and_cancel_share_a_branch_retransmissions_too() {
+        let invite = msg(b"INVITE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKa\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: c\r\nCSeq: 7 INVITE\r\n\r\n");
+        let ack = msg(b"ACK sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKa\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=9\r\nCall-ID: c\r\nCSeq: 7 ACK\r\n\r\n");
+        let other = msg(b"INVITE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKb\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: c\r\nCSeq: 7 INVITE\r\n\r\n");
+        let branch = stateless_branch(&invite, 0);
+        assert!(branch.starts_with(b"z9hG4bK"));
+        assert!(branch.ends_with(b".0"));
+        assert_eq!(branch, stateless_branch(&invite, 0));
+        assert_eq!(branch, stateless_branch(&ack, 0));
+        assert_ne!(branch, stateless_branch(&other, 0));
+        assert_ne!(branch, stateless_branch(&invite, 1));
+    }
+}

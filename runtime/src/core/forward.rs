@@ -1,0 +1,155 @@
+//! Stateless forwarding (`forward()` and friends, sip-behaviour.md §1): our Via on top with
+//! the recomputable branch, `received`/`rport` on the client's Via, the rewritten R-URI, the
+//! script's edits, then one send.
+
+use std::net::SocketAddr;
+
+use bytes::BytesMut;
+use smallvec::SmallVec;
+
+use super::ActionError;
+use super::branch::stateless_branch;
+use super::keywords::ip_text_is;
+use crate::context::{Ctx, MsgEnv, RequestSide};
+use crate::sip::{Message, Rport, Scheme, Transport, Uri};
+use crate::transport::{Destination, Io};
+
+/// Where `forward` sends.
+#[derive(Clone, Copy, Debug)]
+pub enum ForwardTo<'a> {
+    /// `$du` if set, else the current R-URI.
+    Uri,
+    /// A host given in the config, resolved at start-up.
+    Fixed(&'a ResolvedTarget),
+}
+
+/// A `forward(host[, port])` target resolved at start-up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolvedTarget {
+    pub addr: SocketAddr,
+}
+
+/// `forward()`, `forward(host[, port])`, `forward_udp(...)`, `forward_tcp(...)`.
+/// `transport` forces a protocol (forward_udp/tcp); a fixed target otherwise uses the
+/// incoming one. Returns 1, or a negative code with nothing sent.
+pub fn forward<K: RequestSide, S, W>(cx: &mut Ctx<'_, K, S, W>, to: ForwardTo<'_>, transport: Option<Transport>) -> i32 {
+    let dest = match to {
+        ForwardTo::Uri => match next_hop(cx) {
+            Ok(mut dest) => {
+                if let Some(proto) = transport {
+                    dest.proto = proto;
+                }
+                dest
+            }
+            Err(e) => {
+                cx.env.last_error = Some(e);
+                return e.code();
+            }
+        },
+        ForwardTo::Fixed(target) => {
+            Destination { addr: target.addr, proto: transport.unwrap_or(cx.env.proto), conn: None }
+        }
+    };
+    match send_request(cx.msg, cx.env, cx.io, &dest, 0) {
+        Ok(()) => 1,
+        Err(e) => {
+            cx.env.last_error = Some(e);
+            e.code()
+        }
+    }
+}
+
+/// The next hop of `forward()`: `$du`, else the R-URI; port from the URI, transport from its
+/// `transport` parameter (UDP by default).
+pub fn next_hop<K: RequestSide, S, W>(cx: &Ctx<'_, K, S, W>) -> Result<Destination, ActionError> {
+    let text = match &cx.env.dst_uri {
+        Some(du) => du.clone(),
+        None => bytes::Bytes::copy_from_slice(cx.current_uri()),
+    };
+    destination_of(cx.io, &text)
+}
+
+/// Resolves a SIP URI to where a request for it goes.
+pub fn destination_of(io: &Io, uri: &[u8]) -> Result<Destination, ActionError> {
+    let uri = Uri::parse(uri).map_err(|_| ActionError::BadUri)?;
+    let proto = match uri.param(b"transport") {
+        Some(Some(t)) => Transport::from_bytes(t),
+        _ if uri.scheme() == Scheme::Sips => Transport::Tls,
+        _ => Transport::Udp,
+    };
+    if !matches!(proto, Transport::Udp | Transport::Tcp) || !matches!(uri.scheme(), Scheme::Sip | Scheme::Sips) {
+        return Err(ActionError::BadAddress);
+    }
+    let host = std::str::from_utf8(uri.host()).map_err(|_| ActionError::BadUri)?;
+    let addr = io.globals().dns.resolve(host, uri.port(), proto).map_err(|e| {
+        tracing::warn!("forward: {e}");
+        ActionError::BadAddress
+    })?;
+    Ok(Destination { addr, proto, conn: None })
+}
+
+/// The `received`/`rport` edits on the client's Via of a forwarded request (§1.3):
+/// `;received=` right after host[:port] (or in place of an old one), `rport` filled in
+/// where it is, a forced rport placed first.
+pub(crate) fn via_fixups(msg: &Message, env: &MsgEnv) -> SmallVec<[(u32, u32, Vec<u8>); 3]> {
+    let mut edits = SmallVec::new();
+    let Ok(via) = msg.top_via() else { return edits };
+    let src_ip = env.src.ip();
+    let has_rport = via.rport() != Rport::Absent;
+    let needs_received = via.received().is_some() || has_rport || !ip_text_is(via.host(), src_ip);
+    let at = via.sent_by_end();
+    let rport_text = format!(";rport={}", env.src.port()).into_bytes();
+    if env.force_rport && !has_rport {
+        edits.push((at, at, rport_text.clone()));
+    }
+    if needs_received {
+        let text = format!(";received={src_ip}").into_bytes();
+        match via.received_param() {
+            Some(old) => edits.push((old.start, old.end, text)),
+            None => edits.push((at, at, text)),
+        }
+    }
+    if let Some(old) = via.rport_param() {
+        edits.push((old.start, old.end, rport_text));
+    }
+    edits
+}
+
+/// Writes `msg` as forwarded to `dest` (branch `index`) and sends it.
+pub(crate) fn send_request(msg: &Message, env: &MsgEnv, io: &Io, dest: &Destination, index: u32) -> Result<(), ActionError> {
+    let (host, port) = io.local_address(&dest.addr, dest.proto).ok_or(ActionError::Send)?;
+    let mut via = Vec::with_capacity(128);
+    via.extend_from_slice(b"Via: SIP/2.0/");
+    via.extend_from_slice(dest.proto.as_str().unwrap_or("UDP").as_bytes());
+    via.push(b' ');
+    via.extend_from_slice(host.as_bytes());
+    if port != 5060 {
+        via.extend_from_slice(format!(":{port}").as_bytes());
+    }
+    via.extend_from_slice(b";branch=");
+    via.extend_from_slice(&stateless_branch(msg, index));
+    via.extend_from_slice(b"\r\n");
+
+    let fixups = via_fixups(msg, env);
+    // Streams need Content-Length (§1.1 item 5).
+    let length = (dest.proto != Transport::Udp && msg.content_length().is_none())
+        .then(|| format!("Content-Length: {}\r\n", msg.body().len()).into_bytes());
+    let mut extra: SmallVec<[(u32, u32, &[u8]); 8]> = SmallVec::new();
+    if let (Some(new_uri), Some(ruri)) = (&env.new_uri, msg.ruri_slice()) {
+        extra.push((ruri.start, ruri.end, new_uri));
+    }
+    for (start, end, text) in &fixups {
+        extra.push((*start, *end, text));
+    }
+    let first_via = msg.top_via().map(|v| msg.headers()[v.header_index()].line.start).unwrap_or(msg.headers_end());
+    extra.push((first_via, first_via, &via));
+    if let Some(length) = &length {
+        extra.push((msg.headers_end(), msg.headers_end(), length));
+    }
+    let mut out = BytesMut::with_capacity(msg.as_bytes().len() + 256);
+    msg.write_with(&extra, &mut out);
+    io.send(dest, out.freeze()).map_err(|e| {
+        tracing::warn!("sending to {}: {e:?}", dest.addr);
+        ActionError::Send
+    })
+}

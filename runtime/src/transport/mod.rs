@@ -1,0 +1,118 @@
+//! Sockets: UDP workers (one socket each, SO_REUSEPORT), the TCP thread, and [`Io`], what a
+//! route function uses to send.
+
+pub(crate) mod tcp;
+pub(crate) mod udp;
+
+use std::cell::Cell;
+use std::io;
+use std::net::{SocketAddr, UdpSocket};
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use crate::server::Globals;
+use crate::sip::Transport;
+
+/// A TCP connection, numbered by the TCP thread.
+pub type ConnId = u64;
+
+/// Where a message goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Destination {
+    pub addr: SocketAddr,
+    pub proto: Transport,
+    /// For TCP: the connection to use if it is still open (replies go back on the
+    /// connection the request came on).
+    pub conn: Option<ConnId>,
+}
+
+/// A UDP listen socket as seen by senders (a duplicate of a worker's socket).
+#[derive(Debug)]
+pub(crate) struct UdpEndpoint {
+    pub(crate) local: SocketAddr,
+    pub(crate) advertise: Option<(String, u16)>,
+    pub(crate) socket: UdpSocket,
+}
+
+/// Why a send failed (Kamailio's E_SEND / E_BAD_ADDRESS).
+#[derive(Debug)]
+pub enum SendError {
+    /// No socket of the destination's transport and address family.
+    NoSocket,
+    Io(io::Error),
+}
+
+/// What one worker sends with, and the instance-wide settings it reads.
+pub struct Io {
+    pub(crate) globals: &'static Globals,
+    /// Index in `globals.udp` of the socket this worker receives on.
+    pub(crate) own_udp: Option<usize>,
+    /// When this worker last sent a stateless reply (sl's ACK filter looks back 2 s).
+    pub(crate) last_stateless_reply: Cell<Option<Instant>>,
+}
+
+impl Io {
+    pub(crate) fn new(globals: &'static Globals, own_udp: Option<usize>) -> Self {
+        Io { globals, own_udp, last_stateless_reply: Cell::new(None) }
+    }
+
+    pub fn globals(&self) -> &'static Globals {
+        self.globals
+    }
+
+    /// The UDP socket to send to `to` from: our own if the family matches, else the first of
+    /// that family.
+    pub(crate) fn udp_for(&self, to: &SocketAddr) -> Option<&'static UdpEndpoint> {
+        let sockets = &self.globals.udp;
+        self.own_udp
+            .and_then(|i| sockets.get(i))
+            .filter(|s| s.local.is_ipv4() == to.is_ipv4())
+            .or_else(|| sockets.iter().find(|s| s.local.is_ipv4() == to.is_ipv4()))
+    }
+
+    /// The local address (as text for Via/Record-Route, and port) a message to `to` leaves
+    /// from.
+    pub fn local_address(&self, to: &SocketAddr, proto: Transport) -> Option<(String, u16)> {
+        let (local, advertise) = match proto {
+            Transport::Udp => self.udp_for(to).map(|s| (s.local, s.advertise.clone()))?,
+            _ => self.globals.tcp_local(to)?,
+        };
+        Some(advertise.unwrap_or_else(|| (host_text(&local), local.port())))
+    }
+
+    /// Sends one message.
+    pub fn send(&self, to: &Destination, data: Bytes) -> Result<(), SendError> {
+        match to.proto {
+            Transport::Udp => {
+                let endpoint = self.udp_for(&to.addr).ok_or(SendError::NoSocket)?;
+                send_udp(&endpoint.socket, &data, to.addr).map_err(SendError::Io)
+            }
+            Transport::Tcp => self.globals.tcp.send(to, data),
+            _ => Err(SendError::NoSocket),
+        }
+    }
+}
+
+/// An IP as Via/Record-Route write it (IPv6 in brackets).
+pub fn host_text(addr: &SocketAddr) -> String {
+    match addr {
+        SocketAddr::V4(v4) => v4.ip().to_string(),
+        SocketAddr::V6(v6) => format!("[{}]", v6.ip()),
+    }
+}
+
+/// Sends a datagram from a non-blocking socket; a full send buffer is retried briefly.
+fn send_udp(socket: &UdpSocket, data: &[u8], to: SocketAddr) -> io::Result<()> {
+    let mut attempts = 0;
+    loop {
+        match socket.send_to(data, to) {
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && attempts < 100 => {
+                attempts += 1;
+                std::thread::yield_now();
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
