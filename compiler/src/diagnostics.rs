@@ -46,10 +46,12 @@ pub enum Code {
     Unreachable,
     LockImbalance,
     DefineInRouteName,
+    /// Valid Kamailio that the sipcfg runtime cannot run yet (reported by `build`/`expand`).
+    NotImplemented,
 }
 
 impl Code {
-    pub const ALL: [Code; 24] = [
+    pub const ALL: [Code; 25] = [
         Code::Syntax,
         Code::Preprocessor,
         Code::UndefinedRoute,
@@ -74,6 +76,7 @@ impl Code {
         Code::Unreachable,
         Code::LockImbalance,
         Code::DefineInRouteName,
+        Code::NotImplemented,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -102,7 +105,13 @@ impl Code {
             Code::Unreachable => "unreachable",
             Code::LockImbalance => "lock-imbalance",
             Code::DefineInRouteName => "define-in-route-name",
+            Code::NotImplemented => "not-implemented",
         }
+    }
+
+    /// Whether only code generation reports it (`sipcfg check` never does).
+    pub fn is_build_only(self) -> bool {
+        matches!(self, Code::NotImplemented)
     }
 
     /// The severity a code always has.

@@ -6,8 +6,10 @@
 //! against the [`modules`] registry) and [`diagnostics`] (rustc-style or JSON output).
 //! [`check_file`] runs them all.
 
+pub mod build;
 pub mod check;
 pub mod cli;
+pub mod codegen;
 pub mod diagnostics;
 pub mod globals;
 pub mod keywords;

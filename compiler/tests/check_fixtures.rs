@@ -75,7 +75,7 @@ fn every_diagnostic_code_has_an_error_fixture() {
             covered.insert(code);
         }
     }
-    for code in sipcfg_compiler::diagnostics::Code::ALL {
+    for code in sipcfg_compiler::diagnostics::Code::ALL.into_iter().filter(|c| !c.is_build_only()) {
         assert!(covered.contains(code.as_str()), "no fixture expects `{code}`");
     }
 }

@@ -35,6 +35,8 @@ pub struct Config {
     pub server_header: Option<String>,
     /// `force_rport`: behave as if every Via had `rport`.
     pub force_rport: bool,
+    /// Settings that cannot be used; start-up stops on them.
+    pub problems: Vec<String>,
 }
 
 impl Default for Config {
@@ -50,6 +52,7 @@ impl Default for Config {
             server_signature: true,
             server_header: None,
             force_rport: false,
+            problems: Vec::new(),
         }
     }
 }
@@ -83,6 +86,17 @@ pub const USAGE: &str = "usage: PROXY [-l ADDRESS]... [-n CHILDREN] [-E] [-d]...
   -h          print this help and exit";
 
 impl Config {
+    /// A `listen=` line of the config (`port` must be set before); a bad one stops start-up.
+    pub fn add_listen(&mut self, text: &str, advertise: Option<(&str, u16)>) {
+        match parse_listen(text, self.port) {
+            Ok(listens) => self.listen.extend(listens.into_iter().map(|mut listen| {
+                listen.advertise = advertise.map(|(host, port)| (host.to_string(), port));
+                listen
+            })),
+            Err(e) => self.problems.push(format!("listen: {}", e.0)),
+        }
+    }
+
     /// Applies Kamailio-style flags.
     pub fn apply_args(&mut self, args: &[String]) -> Result<Command, ArgError> {
         let mut listens = Vec::new();
@@ -156,9 +170,9 @@ pub fn parse_listen(text: &str, default_port: u16) -> Result<Vec<Listen>, ArgErr
     let ip: IpAddr = match host {
         "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
         "*" => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        _ => host.parse().map_err(|_| {
-            ArgError(format!("`{host}`: listen addresses must be IP addresses (or `localhost`)"))
-        })?,
+        _ => host
+            .parse()
+            .map_err(|_| ArgError(format!("`{host}`: listen addresses must be IP addresses (or `localhost`)")))?,
     };
     let addr = SocketAddr::new(ip, port);
     Ok(match proto {
@@ -181,7 +195,10 @@ mod tests {
     #[test]
     fn listen_forms() {
         let l = parse_listen("udp:127.0.0.1:5070", 5060).expect("ok");
-        assert_eq!(l, vec![Listen { proto: Transport::Udp, addr: "127.0.0.1:5070".parse().expect("addr"), advertise: None }]);
+        assert_eq!(
+            l,
+            vec![Listen { proto: Transport::Udp, addr: "127.0.0.1:5070".parse().expect("addr"), advertise: None }]
+        );
         assert_eq!(parse_listen("127.0.0.2", 5060).expect("ok").len(), 2, "udp and tcp");
         assert_eq!(parse_listen("tcp:[::1]:5061", 5060).expect("ok")[0].addr, "[::1]:5061".parse().expect("addr"));
         assert!(parse_listen("tls:127.0.0.1", 5060).is_err());
@@ -191,7 +208,10 @@ mod tests {
     #[test]
     fn command_line_overrides() {
         let mut config = Config::default();
-        assert_eq!(config.apply_args(&args(&["-l", "udp:127.0.0.1:5080", "-n", "2", "-E", "-d", "-d"])), Ok(Command::Run));
+        assert_eq!(
+            config.apply_args(&args(&["-l", "udp:127.0.0.1:5080", "-n", "2", "-E", "-d", "-d"])),
+            Ok(Command::Run)
+        );
         assert_eq!(config.children, 2);
         assert_eq!(config.debug, 2);
         assert_eq!(config.listen.len(), 1);

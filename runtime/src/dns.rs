@@ -40,10 +40,12 @@ impl Resolver {
         }
         let (reply, answer) = mpsc::channel();
         let sender = self.queries.get_or_init(|| Mutex::new(spawn()));
-        let sent = sender
-            .lock()
-            .map_err(|_| "resolver unavailable".to_string())?
-            .send(Query { host: host.to_string(), port, proto, reply });
+        let sent = sender.lock().map_err(|_| "resolver unavailable".to_string())?.send(Query {
+            host: host.to_string(),
+            port,
+            proto,
+            reply,
+        });
         sent.map_err(|_| "resolver thread stopped".to_string())?;
         answer.recv_timeout(Duration::from_secs(5)).map_err(|_| format!("no answer resolving {host}"))?
     }

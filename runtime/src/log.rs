@@ -56,3 +56,8 @@ pub fn script(level: i32, text: &[u8]) {
         _ => tracing::debug!(target: "script", "{text}"),
     }
 }
+
+/// A `while` loop hit `max_while_loops` and was stopped (Kamailio logs it as an error too).
+pub fn runaway_while(limit: i64) {
+    tracing::error!("runaway while loop: stopped after {limit} iterations (max_while_loops)");
+}

@@ -118,6 +118,7 @@ pub(crate) fn handle<S: Script>(
     if msg.is_request() {
         if S::SL_ACK_FILTER && msg.method() == Method::Ack && crate::modules::sl::absorb_ack(&msg, io) {
             stats.acks_absorbed.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!("sl absorbed the ACK of a stateless reply from {}", meta.src);
             return;
         }
         let mut cx: Ctx<'_, Request, _, _> = Ctx::new(&mut msg, &mut env, shared, worker, io);
@@ -184,6 +185,9 @@ pub fn run<S: Script>() -> ExitCode {
 }
 
 fn start<S: Script>(config: Config) -> Result<(), String> {
+    if let Some(problem) = config.problems.first() {
+        return Err(problem.clone());
+    }
     // Open every socket first: a port in use is reported before anything runs.
     let mut udp_sockets = Vec::new();
     let mut endpoints = Vec::new();
@@ -204,7 +208,8 @@ fn start<S: Script>(config: Config) -> Result<(), String> {
                 }
             }
             Transport::Tcp => {
-                let listener = bind_tcp(listen.addr).map_err(|e| format!("cannot listen on tcp:{}: {e}", listen.addr))?;
+                let listener =
+                    bind_tcp(listen.addr).map_err(|e| format!("cannot listen on tcp:{}: {e}", listen.addr))?;
                 let local = listener.local_addr().map_err(|e| e.to_string())?;
                 tcp_locals.push((local, listen.advertise.clone()));
                 tcp_listeners.push(listener);

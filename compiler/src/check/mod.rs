@@ -207,7 +207,8 @@ pub fn constant(expr: &Expr) -> Option<Constant> {
             };
             match op {
                 UnaryOp::Neg => Some(Constant::Int(as_int(&value).wrapping_neg())),
-                UnaryOp::Not => Some(Constant::Int(i64::from(as_int(&value) <= 0))),
+                // C's `!`, as rvalue.c: `!(-1)` is 0.
+                UnaryOp::Not => Some(Constant::Int(i64::from(as_int(&value) == 0))),
                 UnaryOp::BitNot => Some(Constant::Int(!as_int(&value))),
                 UnaryOp::IntCast => Some(Constant::Int(as_int(&value))),
                 UnaryOp::StrCast => Some(Constant::Str(value.as_text())),
@@ -232,8 +233,8 @@ pub fn constant(expr: &Expr) -> Option<Constant> {
                 },
                 BinaryOp::Sub => Constant::Int(li.wrapping_sub(ri)),
                 BinaryOp::Mul => Constant::Int(li.wrapping_mul(ri)),
-                BinaryOp::Div if ri != 0 => Constant::Int(li / ri),
-                BinaryOp::Mod if ri != 0 => Constant::Int(li % ri),
+                BinaryOp::Div if ri != 0 => Constant::Int(li.wrapping_div(ri)),
+                BinaryOp::Mod if ri != 0 => Constant::Int(li.wrapping_rem(ri)),
                 BinaryOp::BitOr => Constant::Int(li | ri),
                 BinaryOp::BitAnd => Constant::Int(li & ri),
                 BinaryOp::BitXor => Constant::Int(li ^ ri),

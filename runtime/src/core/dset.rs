@@ -99,7 +99,10 @@ mod tests {
             Branch { uri: Bytes::from_static(b"sip:bob@10.0.0.3"), dst_uri: None, q: Some(125) },
         ];
         let header = contact_header(Some(&Bytes::from_static(b"sip:bob@10.0.0.1")), &branches).expect("some");
-        assert_eq!(&header[..], b"Contact: <sip:bob@10.0.0.1>, <sip:bob@10.0.0.2>;q=0.5, <sip:bob@10.0.0.3>;q=0.125\r\n");
+        assert_eq!(
+            &header[..],
+            b"Contact: <sip:bob@10.0.0.1>, <sip:bob@10.0.0.2>;q=0.5, <sip:bob@10.0.0.3>;q=0.125\r\n"
+        );
         assert_eq!(contact_header(None, &[]), None);
         assert_eq!(parse_q(b"1"), Some(1000));
         assert_eq!(parse_q(b"0.25"), Some(250));

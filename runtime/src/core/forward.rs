@@ -32,7 +32,11 @@ pub struct ResolvedTarget {
 /// `forward()`, `forward(host[, port])`, `forward_udp(...)`, `forward_tcp(...)`.
 /// `transport` forces a protocol (forward_udp/tcp); a fixed target otherwise uses the
 /// incoming one. Returns 1, or a negative code with nothing sent.
-pub fn forward<K: RequestSide, S, W>(cx: &mut Ctx<'_, K, S, W>, to: ForwardTo<'_>, transport: Option<Transport>) -> i32 {
+pub fn forward<K: RequestSide, S, W>(
+    cx: &mut Ctx<'_, K, S, W>,
+    to: ForwardTo<'_>,
+    transport: Option<Transport>,
+) -> i32 {
     let dest = match to {
         ForwardTo::Uri => match next_hop(cx) {
             Ok(mut dest) => {
@@ -116,7 +120,13 @@ pub(crate) fn via_fixups(msg: &Message, env: &MsgEnv) -> SmallVec<[(u32, u32, Ve
 }
 
 /// Writes `msg` as forwarded to `dest` (branch `index`) and sends it.
-pub(crate) fn send_request(msg: &Message, env: &MsgEnv, io: &Io, dest: &Destination, index: u32) -> Result<(), ActionError> {
+pub(crate) fn send_request(
+    msg: &Message,
+    env: &MsgEnv,
+    io: &Io,
+    dest: &Destination,
+    index: u32,
+) -> Result<(), ActionError> {
     let (host, port) = io.local_address(&dest.addr, dest.proto).ok_or(ActionError::Send)?;
     let mut via = Vec::with_capacity(128);
     via.extend_from_slice(b"Via: SIP/2.0/");

@@ -142,7 +142,9 @@ pub fn revert_uri<K: RequestSide, S, W>(cx: &mut Ctx<'_, K, S, W>) -> i32 {
 /// `host:port` → (host, Some(port)); `[v6]:port` kept bracketed.
 fn split_hostport(text: &[u8]) -> (&[u8], Option<&[u8]>) {
     let colon = if text.starts_with(b"[") {
-        text.iter().position(|&c| c == b']').and_then(|close| text.get(close + 1).filter(|&&c| c == b':').map(|_| close + 1))
+        text.iter()
+            .position(|&c| c == b']')
+            .and_then(|close| text.get(close + 1).filter(|&&c| c == b':').map(|_| close + 1))
     } else {
         text.iter().rposition(|&c| c == b':')
     };

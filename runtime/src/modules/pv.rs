@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use crate::context::{Ctx, RequestSide, RouteKind};
 use crate::sip::{HeaderName, Transport, Uri};
@@ -38,6 +38,15 @@ impl SharedVar {
 /// Assigning `$null` to a `$var` gives 0 (modules.md §6).
 pub fn var_value(value: Value) -> Value {
     if value.is_null() { Value::Int(0) } else { value }
+}
+
+/// A value in a format string (xlog, append_hf...): unset variables print as `<null>`, as
+/// in Kamailio.
+pub fn print(out: &mut BytesMut, value: &Value) {
+    match value {
+        Value::Null => out.extend_from_slice(b"<null>"),
+        other => other.write_to(out),
+    }
 }
 
 fn slice<K: RouteKind, S, W>(cx: &Ctx<'_, K, S, W>, bytes: &[u8]) -> Value {
@@ -233,7 +242,9 @@ pub fn header_count<K: RouteKind, S, W>(cx: &Ctx<'_, K, S, W>, name: &[u8]) -> V
         .msg
         .headers()
         .iter()
-        .filter(|h| h.name == wanted && (wanted != HeaderName::Other || cx.msg.get(h.name_text).eq_ignore_ascii_case(name)))
+        .filter(|h| {
+            h.name == wanted && (wanted != HeaderName::Other || cx.msg.get(h.name_text).eq_ignore_ascii_case(name))
+        })
         .count();
     Value::Int(count as i64)
 }

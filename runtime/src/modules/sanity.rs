@@ -38,7 +38,8 @@ fn run_checks(msg: &Message, checks: u32, uri_checks: u32, settings: &Settings) 
     }
     if request && checks & 2 != 0 {
         let ok = msg.ruri().is_ok_and(|u| {
-            matches!(u.scheme(), Scheme::Sip | Scheme::Sips | Scheme::Tel) || u.scheme_text().eq_ignore_ascii_case(b"tels")
+            matches!(u.scheme(), Scheme::Sip | Scheme::Sips | Scheme::Tel)
+                || u.scheme_text().eq_ignore_ascii_case(b"tels")
         });
         if !ok {
             return fail(416, "Unsupported URI Scheme in Request URI");
@@ -144,6 +145,9 @@ mod tests {
         assert_eq!(verdict(b"OPTIONS http://a SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n", 2), Some(416));
         assert_eq!(verdict(b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n", 32), Some(400));
         assert_eq!(verdict(b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nProxy-Require: foo\r\n\r\n", 512), Some(420));
-        assert_eq!(verdict(b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n", 4), Some(400));
+        assert_eq!(
+            verdict(b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n", 4),
+            Some(400)
+        );
     }
 }

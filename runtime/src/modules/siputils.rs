@@ -56,9 +56,7 @@ pub fn add_uri_param<K: RequestSide, S, W>(cx: &mut Ctx<'_, K, S, W>, param: &[u
 
 /// `is_e164("+123...")`: `+` then 2..15 digits.
 pub fn is_e164(text: &[u8]) -> i32 {
-    let ok = text.first() == Some(&b'+')
-        && (3..=16).contains(&text.len())
-        && text[1..].iter().all(u8::is_ascii_digit);
+    let ok = text.first() == Some(&b'+') && (3..=16).contains(&text.len()) && text[1..].iter().all(u8::is_ascii_digit);
     if ok { 1 } else { -1 }
 }
 

@@ -81,11 +81,8 @@ fn wants_rport(msg: &Message, env: &MsgEnv) -> bool {
 /// Where a local reply goes (§3.1): the source IP; the source port with rport, else the Via
 /// port, else 5060; the incoming transport and connection.
 pub(crate) fn reply_destination(msg: &Message, env: &MsgEnv) -> Destination {
-    let port = if wants_rport(msg, env) {
-        env.src.port()
-    } else {
-        msg.top_via().ok().and_then(|v| v.port()).unwrap_or(5060)
-    };
+    let port =
+        if wants_rport(msg, env) { env.src.port() } else { msg.top_via().ok().and_then(|v| v.port()).unwrap_or(5060) };
     Destination { addr: SocketAddr::new(env.src.ip(), port), proto: env.proto, conn: env.conn }
 }
 
@@ -116,7 +113,12 @@ pub(crate) fn reply(msg: &Message, env: &mut MsgEnv, io: &Io, code: u16, reason:
         Some(match &config.server_header {
             Some(text) => text.as_bytes(),
             None => {
-                default_server = format!("sipcfg ({} ({}/{}))", env!("CARGO_PKG_VERSION"), std::env::consts::ARCH, std::env::consts::OS);
+                default_server = format!(
+                    "sipcfg ({} ({}/{}))",
+                    env!("CARGO_PKG_VERSION"),
+                    std::env::consts::ARCH,
+                    std::env::consts::OS
+                );
                 default_server.as_bytes()
             }
         })

@@ -77,7 +77,8 @@ pub fn append_hf<K: RouteKind, S, W>(cx: &mut Ctx<'_, K, S, W>, line: &[u8]) -> 
 
 /// `append_hf("H: v\r\n", "Name")`: after the last header called `Name`.
 pub fn append_hf_after<K: RouteKind, S, W>(cx: &mut Ctx<'_, K, S, W>, line: &[u8], name: &[u8]) -> i32 {
-    let at = cx.msg.headers().iter().rev().find(|h| matches_name(cx.msg.get(h.name_text), h.name, name)).map(|h| h.line.end);
+    let at =
+        cx.msg.headers().iter().rev().find(|h| matches_name(cx.msg.get(h.name_text), h.name, name)).map(|h| h.line.end);
     match at {
         Some(at) => {
             cx.msg.insert(at, line);
@@ -153,7 +154,11 @@ pub fn has_body<K: RouteKind, S, W>(cx: &Ctx<'_, K, S, W>, content_type: Option<
     match content_type {
         None => 1,
         Some(wanted) => {
-            if cx.msg.content_type().is_ok_and(|t| t.eq_ignore_ascii_case(wanted)) { 1 } else { -1 }
+            if cx.msg.content_type().is_ok_and(|t| t.eq_ignore_ascii_case(wanted)) {
+                1
+            } else {
+                -1
+            }
         }
     }
 }

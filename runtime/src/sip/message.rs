@@ -444,7 +444,6 @@ impl Message {
     pub fn write_with(&self, extra: &[(u32, u32, &[u8])], out: &mut BytesMut) {
         self.edits.apply(self, extra, out);
     }
-
 }
 
 fn trim_ascii(bytes: &[u8]) -> &[u8] {
