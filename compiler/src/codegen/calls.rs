@@ -36,7 +36,7 @@ pub(crate) fn call(f: &mut FnGen<'_, '_>, call: &Call) -> Option<GenCall> {
         .functions
         .iter()
         .any(|function| function.name == name && function.args.len() == call.args.len() && function.can_stop);
-    let mut args = Args { f, call, lets: Vec::new() };
+    let mut args = Args { f, call, lets: Vec::new(), first_local: 0 };
     let tokens = match module.name {
         "core" | "corex" => args.core(),
         "sl" => args.sl(),
@@ -89,6 +89,8 @@ struct Args<'c, 'f, 'g, 'a> {
     f: &'f mut FnGen<'g, 'a>,
     call: &'c Call,
     lets: Vec<TokenStream>,
+    /// Number of the first local this set of arguments binds (nested sets must not shadow).
+    first_local: usize,
 }
 
 impl Args<'_, '_, '_, '_> {
@@ -118,7 +120,7 @@ impl Args<'_, '_, '_, '_> {
 
     /// Binds `value` to a fresh local and returns its name.
     fn bind(&mut self, value: TokenStream) -> TokenStream {
-        let local = format_ident!("arg{}", self.lets.len());
+        let local = format_ident!("arg{}", self.first_local + self.lets.len());
         self.lets.push(quote!(let #local = #value;));
         quote!(#local)
     }
@@ -650,11 +652,12 @@ impl Args<'_, '_, '_, '_> {
             ("xalert", 1) => log_level("L_ALERT")?,
             _ => return None,
         };
+        let level = self.bind(level);
         // Build the text only when it will print.
-        let mut inner = Args { f: &mut *self.f, call: self.call, lets: Vec::new() };
+        let first_local = self.first_local + self.lets.len();
+        let mut inner = Args { f: &mut *self.f, call: self.call, lets: Vec::new(), first_local };
         let text = inner.format(argc - 1)?;
         let lets = inner.lets;
-        let level = self.bind(level);
         Some(quote!({
             if rt::log::enabled(#level) {
                 #( #lets )*
