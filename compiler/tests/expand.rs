@@ -1,5 +1,5 @@
 //! Golden files of generated code: `tests/data/expand/<config>.rs` holds what `sipcfg expand`
-//! prints for every seed config (or `<config>.txt` the diagnostics of one that cannot be
+//! prints for every seed config and example (or `<config>.txt` the diagnostics of one that cannot be
 //! built yet). Run with `SIPCFG_BLESS=1` to rewrite them after an intended change, then
 //! review the diff.
 
@@ -26,14 +26,23 @@ fn expansion(relative: &str) -> (String, &'static str) {
     }
 }
 
-fn seed_configs() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(repo().join("examples/seed"))
-        .expect("examples/seed")
+/// The `.cfg` files of `dir` (relative to the repository), as relative paths.
+fn configs_in(dir: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(repo().join(dir))
+        .expect("examples dir")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".cfg"))
+        .map(|n| format!("{dir}/{n}"))
         .collect();
     names.sort();
     names
+}
+
+/// Every seed config and the other examples.
+fn golden_configs() -> Vec<String> {
+    let mut configs = configs_in("examples/seed");
+    configs.extend(configs_in("examples"));
+    configs
 }
 
 #[test]
@@ -41,8 +50,9 @@ fn seed_expansions_match_golden_files() {
     let golden_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/expand");
     let bless = std::env::var_os("SIPCFG_BLESS").is_some();
     let mut mismatches = Vec::new();
-    for name in seed_configs() {
-        let (actual, extension) = expansion(&format!("examples/seed/{name}"));
+    for relative in golden_configs() {
+        let (actual, extension) = expansion(&relative);
+        let name = Path::new(&relative).file_name().expect("file name").to_string_lossy().into_owned();
         let golden = golden_dir.join(name.replace(".cfg", &format!(".{extension}")));
         if bless {
             std::fs::create_dir_all(&golden_dir).expect("golden dir");
@@ -60,17 +70,16 @@ fn seed_expansions_match_golden_files() {
 
 #[test]
 fn expansion_is_deterministic() {
-    for name in seed_configs() {
-        let relative = format!("examples/seed/{name}");
+    for relative in golden_configs() {
         assert_eq!(expansion(&relative), expansion(&relative), "{relative}");
     }
 }
 
 #[test]
 fn every_stateless_seed_generates_code() {
-    for name in seed_configs() {
-        let (_, extension) = expansion(&format!("examples/seed/{name}"));
-        let stateful = name.starts_with("12-");
-        assert_eq!(extension, if stateful { "txt" } else { "rs" }, "{name}");
+    for relative in configs_in("examples/seed") {
+        let (_, extension) = expansion(&relative);
+        let stateful = relative.contains("/12-");
+        assert_eq!(extension, if stateful { "txt" } else { "rs" }, "{relative}");
     }
 }

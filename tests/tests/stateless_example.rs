@@ -49,6 +49,7 @@ fn requests_are_forwarded_to_du_with_the_scripts_edits(setup: &Setup) {
     let client = client(10);
     let mut invite = Request::new("INVITE", "sip:0033123456@example.com", client.addr(), "ex-fwd");
     invite.extra.push("X-Secret: hunter2".to_string());
+    invite.extra.push("X-Internal: from the client".to_string());
     client.send(proxy_addr(), &invite.text());
     let (forwarded, _) = setup.upstream.recv();
     // The R-URI keeps its host ($du only picks where to send); the number is made E.164.
@@ -56,11 +57,12 @@ fn requests_are_forwarded_to_du_with_the_scripts_edits(setup: &Setup) {
     // max_limit 70 caps nothing here: 70 → 69, padded to the old width.
     assert_eq!(header(&forwarded, "Max-Forwards"), "69");
     assert!(headers(&forwarded, "X-Secret").is_empty(), "{forwarded}");
+    assert!(headers(&forwarded, "X-Internal").is_empty(), "{forwarded}");
     // The while loop stopped at 2 with `break`.
     assert_eq!(header(&forwarded, "X-Loop-Count"), "2");
     assert!(headers(&forwarded, "Via")[0].starts_with("SIP/2.0/UDP 127.0.115.1;branch=z9hG4bK"));
 
-    // The reply comes back through reply_route, which strips X-Internal.
+    // The reply comes back through reply_route, which strips X-Internal with the same route.
     let mut reply = reply_to(&forwarded, 200, "OK");
     reply = reply.replace("Content-Length: 0\r\n", "X-Internal: secret\r\nContent-Length: 0\r\n");
     setup.upstream.send(proxy_addr(), &reply);

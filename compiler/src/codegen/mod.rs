@@ -182,11 +182,15 @@ impl<'a> Generator<'a> {
         } else {
             Some(self.main_block(&core_replies, Kind::CoreReply, &mut functions))
         };
-        let instances: Vec<((usize, Kind), Ident)> = self.instances.iter().map(|(k, v)| (*k, v.clone())).collect();
-        for ((index, kind), name) in instances {
-            if let Item::Route(route) = &config.items[index] {
+        // Generating a route may reach further (route, kind) pairs: run until none is left.
+        let mut generated = std::collections::BTreeSet::new();
+        while let Some((key, name)) =
+            self.instances.iter().find(|(key, _)| !generated.contains(*key)).map(|(k, v)| (*k, v.clone()))
+        {
+            generated.insert(key);
+            if let Item::Route(route) = &config.items[key.0] {
                 let doc = self.doc_for(route);
-                functions.push(stmt::route_function(self, &name, kind, &doc, &[route]));
+                functions.push(stmt::route_function(self, &name, key.1, &doc, &[route]));
             }
         }
         let state_items = state::items(self);
@@ -325,10 +329,17 @@ fn kind_keyword(kind: Kind) -> &'static str {
     }
 }
 
-/// A Rust identifier fragment for a config name (`my-route` → `my_route`).
+/// A Rust identifier fragment for a config name, distinct for distinct names: case is kept
+/// (`RELAY` → `RELAY`) and other characters are spelled out (`my-route` → `my_x2d_route`).
 pub(crate) fn sanitize(name: &str) -> String {
-    let mut out: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            out.push(c);
+        } else {
+            out.push_str(&format!("_x{:x}_", u32::from(c)));
+        }
+    }
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, 'n');
     }

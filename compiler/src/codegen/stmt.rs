@@ -105,6 +105,7 @@ impl FnGen<'_, '_> {
                     quote! {
                         if rounds >= #limit {
                             rt::log::runaway_while(#limit);
+                            last = -1;
                             break;
                         }
                         rounds += 1;
@@ -112,7 +113,9 @@ impl FnGen<'_, '_> {
                 } else {
                     quote!()
                 };
+                // The loop's value is 1 until its body runs (action.c).
                 quote!({
+                    last = 1;
                     let mut rounds: i64 = 0;
                     while #cond {
                         #guard
