@@ -1,8 +1,10 @@
 //! End-to-end tests of the sipcfg toolchain live in `tests/tests/`; this library holds what
 //! they share: building proxies from configs, running them, and speaking SIP over loopback.
 
+pub mod lossy;
 pub mod proxy;
 pub mod sip;
+pub mod sipp_run;
 
 use std::path::{Path, PathBuf};
 

@@ -40,6 +40,7 @@ pub fn build(name: &str, config: &str) -> PathBuf {
 pub struct Proxy {
     child: Child,
     log: Arc<Mutex<Vec<String>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Proxy {
@@ -58,7 +59,7 @@ impl Proxy {
         let (ready, is_ready) = mpsc::channel();
         let stderr = child.stderr.take().expect("piped stderr");
         let lines = Arc::clone(&log);
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if line.contains("listening on") {
                     let _ = ready.send(());
@@ -66,7 +67,7 @@ impl Proxy {
                 lines.lock().unwrap_or_else(|p| p.into_inner()).push(line);
             }
         });
-        let mut proxy = Proxy { child, log };
+        let mut proxy = Proxy { child, log, reader: Some(reader) };
         if is_ready.recv_timeout(Duration::from_secs(10)).is_err() {
             let status = proxy.child.try_wait();
             panic!("{} did not start ({status:?}):\n{}", binary.display(), proxy.log());
@@ -83,13 +84,16 @@ impl Proxy {
         self.log.lock().unwrap_or_else(|p| p.into_inner()).join("\n")
     }
 
-    /// Sends SIGTERM and waits for the exit status.
-    pub fn stop(mut self) -> std::process::ExitStatus {
+    /// Sends SIGTERM and waits for the exit status; returns it with everything logged.
+    pub fn stop(mut self) -> (std::process::ExitStatus, String) {
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        for _ in 0..100 {
+        for _ in 0..250 {
             if let Ok(Some(status)) = self.child.try_wait() {
-                return status;
+                if let Some(reader) = self.reader.take() {
+                    let _ = reader.join();
+                }
+                return (status, self.log());
             }
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -76,10 +76,9 @@ fn expansion_is_deterministic() {
 }
 
 #[test]
-fn every_stateless_seed_generates_code() {
+fn every_seed_generates_code() {
     for relative in configs_in("examples/seed") {
         let (_, extension) = expansion(&relative);
-        let stateful = relative.contains("/12-");
-        assert_eq!(extension, if stateful { "txt" } else { "rs" }, "{relative}");
+        assert_eq!(extension, "rs", "{relative}");
     }
 }

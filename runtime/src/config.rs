@@ -37,6 +37,10 @@ pub struct Config {
     pub force_rport: bool,
     /// Settings that cannot be used; start-up stops on them.
     pub problems: Vec<String>,
+    /// tm's module parameters.
+    pub tm: crate::modules::tm::Settings,
+    /// rr's module parameters.
+    pub rr: crate::modules::rr::Settings,
 }
 
 impl Default for Config {
@@ -53,6 +57,8 @@ impl Default for Config {
             server_header: None,
             force_rport: false,
             problems: Vec::new(),
+            tm: crate::modules::tm::Settings::default(),
+            rr: crate::modules::rr::Settings::default(),
         }
     }
 }
@@ -75,13 +81,15 @@ pub enum Command {
     Help,
 }
 
-pub const USAGE: &str = "usage: PROXY [-l ADDRESS]... [-n CHILDREN] [-E] [-d]... [-V] [-h]
+pub const USAGE: &str = "usage: PROXY [-l ADDRESS]... [-n CHILDREN] [-E] [-d]... [--max-transactions N] [-V] [-h]
 
   -l ADDRESS  listen on [proto:]address[:port] instead of the config's listen lines (repeatable)
   -n N        worker threads per UDP listen socket
   -E          log to stderr (the proxy always logs to stderr; accepted for Kamailio parity)
   -d          one more level of log detail (repeatable)
   -D          stay in the foreground (the proxy always does; accepted for Kamailio parity)
+  --max-transactions N
+              tm's table holds at most N transactions; new requests then get 503
   -V          print the version and exit
   -h          print this help and exit";
 
@@ -118,6 +126,14 @@ impl Config {
                         .ok_or_else(|| ArgError(format!("-n {text}: give a number from 1 to 1024")))?;
                 }
                 "-E" => self.log_stderror = true,
+                "--max-transactions" => {
+                    let text = value()?;
+                    self.tm.max_transactions = text
+                        .parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| ArgError(format!("--max-transactions {text}: give a positive number")))?;
+                }
                 "-d" => self.debug = (self.debug + 1).min(3),
                 "-D" | "-DD" => {}
                 "-V" | "--version" => return Ok(Command::Version),

@@ -7,16 +7,30 @@
 
 use std::marker::PhantomData;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use smallvec::SmallVec;
 
+use crate::modules::rr;
+use crate::modules::tm::Transaction;
 use crate::sip::{Message, Transport};
 use crate::transport::{ConnId, Io};
+
+/// Which route kind a context is for, at run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KindId {
+    Request,
+    CoreReply,
+    Failure,
+    TmReply,
+    Branch,
+}
 
 /// A route kind. `NAME` is its config keyword, for logs.
 pub trait RouteKind: 'static {
     const NAME: &'static str;
+    const ID: KindId;
 }
 
 /// Route kinds whose message is a request.
@@ -33,17 +47,43 @@ pub trait MainRequest: RequestSide {}
 pub struct Request;
 /// The core `reply_route`.
 pub struct CoreReply;
+/// `failure_route[X]`: the transaction's request, after every branch failed.
+pub struct Failure;
+/// tm's `onreply_route[X]`: a reply that belongs to a transaction.
+pub struct TmReply;
+/// `branch_route[X]`: one branch of the request, before it is sent.
+pub struct BranchRoute;
 
 impl RouteKind for Request {
     const NAME: &'static str = "request_route";
+    const ID: KindId = KindId::Request;
 }
 impl RequestSide for Request {}
 impl MainRequest for Request {}
 
 impl RouteKind for CoreReply {
     const NAME: &'static str = "reply_route";
+    const ID: KindId = KindId::CoreReply;
 }
 impl ReplySide for CoreReply {}
+
+impl RouteKind for Failure {
+    const NAME: &'static str = "failure_route";
+    const ID: KindId = KindId::Failure;
+}
+impl RequestSide for Failure {}
+
+impl RouteKind for TmReply {
+    const NAME: &'static str = "onreply_route";
+    const ID: KindId = KindId::TmReply;
+}
+impl ReplySide for TmReply {}
+
+impl RouteKind for BranchRoute {
+    const NAME: &'static str = "branch_route";
+    const ID: KindId = KindId::Branch;
+}
+impl RequestSide for BranchRoute {}
 
 /// One entry of the destination set (`append_branch`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,6 +122,30 @@ pub struct MsgEnv {
     pub last_error: Option<crate::core::ActionError>,
     /// Scratch buffer for format strings and messages being built.
     pub scratch: BytesMut,
+    /// The current transaction (Kamailio's T), once t_newtran/t_relay made or found one.
+    pub txn: Option<Arc<Transaction>>,
+    /// t_on_failure/t_on_reply/t_on_branch armed before the transaction existed.
+    pub tm_routes: ArmedRoutes,
+    /// t_set_fr(inv, noninv) before the transaction existed (milliseconds).
+    pub tm_fr: (Option<i64>, Option<i64>),
+    /// The Record-Route the script asked for (record_route()).
+    pub record_route: Option<rr::Pending>,
+    /// add_rr_param() parameters.
+    pub rr_params: Vec<u8>,
+    /// Our Route entry, once loose_route() removed it.
+    pub routed: Option<rr::Routed>,
+    /// In failure_route and tm's onreply_route: the branch the route runs for.
+    pub tm_branch: Option<usize>,
+    /// In failure_route: the chosen reply's code; in onreply_route: the reply's.
+    pub tm_reply_code: u16,
+}
+
+/// Routes armed with t_on_failure/t_on_reply/t_on_branch (route numbers of the generated code).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ArmedRoutes {
+    pub failure: Option<u16>,
+    pub reply: Option<u16>,
+    pub branch: Option<u16>,
 }
 
 impl MsgEnv {
@@ -100,6 +164,14 @@ impl MsgEnv {
             replied: false,
             last_error: None,
             scratch: BytesMut::new(),
+            txn: None,
+            tm_routes: ArmedRoutes::default(),
+            tm_fr: (None, None),
+            record_route: None,
+            rr_params: Vec::new(),
+            routed: None,
+            tm_branch: None,
+            tm_reply_code: 0,
         }
     }
 }
@@ -116,6 +188,9 @@ pub struct Ctx<'a, K: RouteKind, S, W> {
 
 pub type RequestCx<'a, S, W> = Ctx<'a, Request, S, W>;
 pub type ReplyCx<'a, S, W> = Ctx<'a, CoreReply, S, W>;
+pub type FailureCx<'a, S, W> = Ctx<'a, Failure, S, W>;
+pub type TmReplyCx<'a, S, W> = Ctx<'a, TmReply, S, W>;
+pub type BranchCx<'a, S, W> = Ctx<'a, BranchRoute, S, W>;
 
 impl<'a, K: RouteKind, S, W> Ctx<'a, K, S, W> {
     pub fn new(msg: &'a mut Message, env: &'a mut MsgEnv, shared: &'a S, worker: &'a mut W, io: &'a Io) -> Self {

@@ -26,16 +26,20 @@ pub mod __private {
     pub use std::sync::LazyLock;
 
     pub use crate::config::{ArgError, Config, Listen, parse_listen};
-    pub use crate::context::{Branch, CoreReply, Ctx, Flow, MsgEnv, ReplyCx, Request, RequestCx};
+    pub use crate::context::{
+        Branch, BranchCx, BranchRoute, CoreReply, Ctx, Failure, FailureCx, Flow, MsgEnv, ReplyCx, Request, RequestCx,
+        TmReply, TmReplyCx,
+    };
     pub use crate::core::keywords::IpNet;
     pub use crate::core::{self, ForwardTo, ResolvedTarget};
     pub use crate::log;
     pub use crate::modules::cfgutils::{LockSet, Probability};
     pub use crate::modules::pv::SharedVar;
     pub use crate::modules::textops::{MethodSet, Subst};
-    pub use crate::modules::{cfgutils, maxfwd, pv, sanity, siputils, sl, textops, xlog};
+    pub use crate::modules::{cfgutils, maxfwd, pv, rr, sanity, siputils, sl, textops, tm, xlog};
     pub use crate::server::{Globals, Script, run};
     pub use crate::sip::{Method, Transport, Uri};
     pub use crate::value::{Value, ops};
     pub use regex::bytes::Regex;
+    pub use std::time::Duration;
 }

@@ -16,6 +16,7 @@ use tokio::sync::watch;
 use crate::config::{Command, Config, USAGE};
 use crate::context::{CoreReply, Ctx, Flow, MsgEnv, ReplyCx, Request, RequestCx};
 use crate::dns::Resolver;
+use crate::modules::tm::{Routes, Tm};
 use crate::sip::{HeaderName, Message, Method, Transport};
 use crate::transport::tcp::{self, TcpSender};
 use crate::transport::{ConnId, Io, UdpEndpoint, udp};
@@ -28,6 +29,10 @@ pub trait Script: 'static {
     type Worker: 'static;
     /// Whether sl is loaded: its ACK filter then runs before the script.
     const SL_ACK_FILTER: bool = false;
+    /// Whether tm is loaded: replies are then matched to transactions first.
+    const TM: bool = false;
+    /// failure_route, onreply_route and branch_route by number.
+    const TM_ROUTES: Routes<Self::Shared, Self::Worker> = Routes::NONE;
 
     /// The config's global parameters.
     fn config() -> Config;
@@ -60,6 +65,8 @@ pub struct Globals {
     pub stats: Stats,
     /// 32 hex chars: sl's To-tag prefix (sip-behaviour.md §3.3).
     pub(crate) sl_tag_base: [u8; 32],
+    /// tm's transactions and timers.
+    pub tm: Tm,
 }
 
 impl Globals {
@@ -128,6 +135,9 @@ pub(crate) fn handle<S: Script>(
         {
             tracing::debug!("request_route ended with {v}");
         }
+        if S::TM {
+            crate::modules::tm::request_done(&mut env, io);
+        }
     } else {
         let relay = {
             let mut cx: Ctx<'_, CoreReply, _, _> = Ctx::new(&mut msg, &mut env, shared, worker, io);
@@ -138,7 +148,7 @@ pub(crate) fn handle<S: Script>(
                 Some(flow) => flow.value() > 0,
             }
         };
-        if relay {
+        if relay && !(S::TM && crate::modules::tm::reply_received::<S>(&mut msg, &mut env, io, shared, worker)) {
             crate::core::reply::relay(&mut msg, &env, io);
         }
     }
@@ -219,8 +229,10 @@ fn start<S: Script>(config: Config) -> Result<(), String> {
     }
     let first_listen = endpoints.first().map(|e| e.local).or(tcp_locals.first().map(|(a, _)| *a));
     let (tcp_sender, tcp_input) = TcpSender::new(tcp_locals);
+    let tm = Tm::new(config.tm.clone(), first_listen);
     let globals: &'static Globals = Box::leak(Box::new(Globals {
         sl_tag_base: crate::modules::sl::tag_base(first_listen),
+        tm,
         config,
         udp: endpoints,
         tcp: tcp_sender,
@@ -240,6 +252,13 @@ fn start<S: Script>(config: Config) -> Result<(), String> {
                     tracing::error!("udp worker stopped: {e}");
                 }
             })
+            .map_err(|e| e.to_string())?;
+        threads.push(handle);
+    }
+    if S::TM {
+        let handle = std::thread::Builder::new()
+            .name("tm-timer".into())
+            .spawn(move || crate::modules::tm::run_timers::<S>(globals, shared))
             .map_err(|e| e.to_string())?;
         threads.push(handle);
     }
@@ -267,9 +286,11 @@ fn start<S: Script>(config: Config) -> Result<(), String> {
     wait_for_signal().map_err(|e| format!("cannot wait for signals: {e}"))?;
     tracing::info!("stopping");
     let _ = stop.send(true);
+    globals.tm.stop();
     for thread in threads {
         let _ = thread.join();
     }
+    eprintln!("sipcfg proxy stopped: {} transactions in the table", globals.tm.transactions());
     Ok(())
 }
 

@@ -1,48 +1,21 @@
-//! sipp (Debian package sip-tester), a real SIP load generator, as the client of the
-//! 200-always proxy and as both client and server through the stateless forwarder.
+//! sipp (Debian package sip-tester), a real SIP load generator: as the client of the
+//! 200-always proxy, as client and server through the stateless forwarder, and as client and
+//! two servers through the seed's stateful load balancer (scenarios in tests/sipp/).
 
-use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, ExitStatus};
+use std::time::Duration;
 
 use sipcfg_tests::proxy::{Proxy, build};
-use sipcfg_tests::seed_config;
+use sipcfg_tests::{seed_config, sipp_run};
 
 const CALLS: &str = "30";
 
-/// Starts sipp with `args`; its screen goes to `target/e2e/<log>.log`.
 fn sipp(log: &str, args: &[&str]) -> Child {
-    let dir = sipcfg_tests::repo_root().join("target/e2e");
-    std::fs::create_dir_all(&dir).expect("target/e2e");
-    let out = std::fs::File::create(dir.join(format!("{log}.log"))).expect("sipp log");
-    Command::new("sipp")
-        .args(args)
-        // Stop on its own even if calls hang; never wait for keyboard input.
-        .args(["-nostdin", "-timeout", "30s", "-timeout_error"])
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().expect("log handle"))
-        .stderr(out)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run sipp ({e}); install the sip-tester package"))
+    sipp_run::start(log, args, "30s")
 }
 
 fn wait(child: &mut Child, log: &str) -> ExitStatus {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(status) = child.try_wait().expect("sipp status") {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("sipp ({log}) did not finish:\n{}", screen(log));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn screen(log: &str) -> String {
-    let path = sipcfg_tests::repo_root().join("target/e2e").join(format!("{log}.log"));
-    std::fs::read_to_string(Path::new(&path)).unwrap_or_default()
+    sipp_run::wait(child, log, Duration::from_secs(90))
 }
 
 #[test]
@@ -55,7 +28,7 @@ fn sipp_calls_against_the_200_always_proxy() {
         &["-sn", "uac", "127.0.120.1:5060", "-i", "127.0.120.9", "-p", "5061", "-m", CALLS, "-r", CALLS, "-d", "20"],
     );
     let status = wait(&mut uac, "sipp-uac-200");
-    assert!(status.success(), "sipp uac: {status}\n{}\nproxy:\n{}", screen("sipp-uac-200"), proxy.log());
+    assert!(status.success(), "sipp uac: {status}\n{}\nproxy:\n{}", sipp_run::screen("sipp-uac-200"), proxy.log());
 }
 
 #[test]
@@ -88,6 +61,71 @@ fn sipp_calls_through_the_stateless_forwarder() {
     );
     let uac_status = wait(&mut uac, "sipp-uac-fwd");
     let uas_status = wait(&mut uas, "sipp-uas-fwd");
-    assert!(uac_status.success(), "sipp uac: {uac_status}\n{}\nproxy:\n{}", screen("sipp-uac-fwd"), proxy.log());
-    assert!(uas_status.success(), "sipp uas: {uas_status}\n{}", screen("sipp-uas-fwd"));
+    assert!(
+        uac_status.success(),
+        "sipp uac: {uac_status}\n{}\nproxy:\n{}",
+        sipp_run::screen("sipp-uac-fwd"),
+        proxy.log()
+    );
+    assert!(uas_status.success(), "sipp uas: {uas_status}\n{}", sipp_run::screen("sipp-uas-fwd"));
+}
+
+#[test]
+fn sipp_1000_calls_through_the_stateful_load_balancer() {
+    let config =
+        seed_config("12-stateful-load-balancer.cfg", &[("1.2.3.4", "127.0.122.2"), ("2.3.4.5", "127.0.122.3")]);
+    let binary = build("sipp-12-stateful", &config);
+    let proxy = Proxy::start(&binary, &["-l", "udp:127.0.122.1:5060", "-n", "2"]);
+    let uas_scenario = sipp_run::scenario("uas_record_route.xml");
+    let uac_scenario = sipp_run::scenario("uac_record_route.xml");
+    // The load balancer alternates: each server takes exactly half of the calls.
+    let mut servers: Vec<(Child, &str)> = ["127.0.122.2", "127.0.122.3"]
+        .into_iter()
+        .zip(["sipp-uas-lb-1", "sipp-uas-lb-2"])
+        .map(|(ip, log)| {
+            (sipp_run::start(log, &["-sf", &uas_scenario, "-i", ip, "-p", "5060", "-m", "500"], "60s"), log)
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut uac = sipp_run::start(
+        "sipp-uac-lb",
+        &[
+            "-sf",
+            &uac_scenario,
+            "127.0.122.1:5060",
+            "-s",
+            "bob",
+            "-i",
+            "127.0.122.9",
+            "-p",
+            "5061",
+            "-m",
+            "1000",
+            "-r",
+            "100",
+        ],
+        "60s",
+    );
+    let uac_status = wait(&mut uac, "sipp-uac-lb");
+    assert!(
+        uac_status.success(),
+        "sipp uac: {uac_status}\n{}\nproxy:\n{}",
+        sipp_run::screen("sipp-uac-lb"),
+        proxy.log()
+    );
+    for (server, log) in &mut servers {
+        let status = wait(server, log);
+        let screen = sipp_run::screen(log);
+        assert!(status.success(), "sipp uas: {status}\n{screen}");
+        // Without loss every ACK arrives (routed by loose_route, sent on statelessly).
+        assert_eq!(sipp_run::messages(&screen, "ACK"), Some(500), "{screen}");
+    }
+    let uac_screen = sipp_run::screen("sipp-uac-lb");
+    assert_eq!(sipp_run::cumulative(&uac_screen, "Successful call"), Some(1000), "{uac_screen}");
+    assert_eq!(sipp_run::cumulative(&uac_screen, "Failed call"), Some(0), "{uac_screen}");
+    // Every transaction is deleted once its wait time (wt_timer, 5 s) is over.
+    std::thread::sleep(Duration::from_secs(6));
+    let (status, log) = proxy.stop();
+    assert!(status.success(), "{log}");
+    assert!(log.contains("stopped: 0 transactions in the table"), "{log}");
 }

@@ -394,6 +394,7 @@ fn shared_round_robin_redirect_alternates_contacts() {
 #[test]
 fn the_proxy_stops_cleanly_on_sigterm() {
     let proxy = run_seed("05-reply-200.cfg", &[], "udp:127.0.114.1:5060", &[]);
-    let status = proxy.stop();
-    assert!(status.success(), "{status:?}");
+    let (status, log) = proxy.stop();
+    assert!(status.success(), "{status:?}\n{log}");
+    assert!(log.contains("sipcfg proxy stopped"), "{log}");
 }

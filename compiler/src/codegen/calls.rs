@@ -47,6 +47,8 @@ pub(crate) fn call(f: &mut FnGen<'_, '_>, call: &Call) -> Option<GenCall> {
         "maxfwd" => args.maxfwd(),
         "sanity" => args.sanity(),
         "xlog" => args.xlog(),
+        "tm" => args.tm(),
+        "rr" => args.rr(),
         other => {
             args.f.g.unsupported(call.span, format!("the {other} module (`{name}`)"));
             return None;
@@ -72,6 +74,9 @@ fn kind_name(kind: Kind) -> &'static str {
     match kind {
         Kind::Request => "request routes",
         Kind::CoreReply => "reply_route",
+        Kind::Failure => "failure_route",
+        Kind::TmReply => "onreply_route",
+        Kind::Branch => "branch_route",
     }
 }
 
@@ -102,8 +107,14 @@ impl Args<'_, '_, '_, '_> {
         self.call.args.len()
     }
 
+    /// `request_route` and its sub-routes (Kamailio's REQUEST_ROUTE only).
     fn request(&self) -> bool {
         self.f.kind == Kind::Request
+    }
+
+    /// Any route that processes a request (request, failure, branch).
+    fn request_side(&self) -> bool {
+        self.f.kind.is_request()
     }
 
     fn expr(&self, n: usize) -> Option<&Expr> {
@@ -254,7 +265,7 @@ impl Args<'_, '_, '_, '_> {
         let name = self.name().to_string();
         // Everything here but logging and flags works on a request's URI or destination.
         let any_route = matches!(name.as_str(), "log" | "setflag" | "resetflag" | "isflagset");
-        if !any_route && !self.request() {
+        if !any_route && !self.request_side() {
             return None;
         }
         Some(match (name.as_str(), argc) {
@@ -383,16 +394,146 @@ impl Args<'_, '_, '_, '_> {
     // ---- sl ----------------------------------------------------------------------------
 
     fn sl(&mut self) -> Option<TokenStream> {
-        if !self.request() {
-            return None;
-        }
+        let (request, request_side) = (self.request(), self.request_side());
         Some(match (self.name(), self.argc()) {
-            ("sl_send_reply" | "sl_reply" | "send_reply", 2) => {
+            ("sl_send_reply" | "sl_reply", 2) if request => {
                 let code = self.int(0)?;
                 let reason = self.format(1)?;
                 quote!(rt::sl::send_reply(cx, #code, #reason))
             }
-            ("sl_reply_error" | "send_reply_error", 0) => quote!(rt::sl::reply_error(cx)),
+            // send_reply goes through tm when the request has a transaction.
+            ("send_reply", 2) if request_side => {
+                let code = self.int(0)?;
+                let reason = self.format(1)?;
+                quote!(rt::sl::send_reply_any(cx, #code, #reason))
+            }
+            ("send_reply", 2) => {
+                let code = self.int(0)?;
+                let reason = self.format(1)?;
+                quote!(rt::tm::t_reply(cx, #code, #reason))
+            }
+            ("sl_reply_error" | "send_reply_error", 0) if request => quote!(rt::sl::reply_error(cx)),
+            _ => return None,
+        })
+    }
+
+    // ---- tm ----------------------------------------------------------------------------
+
+    fn tm(&mut self) -> Option<TokenStream> {
+        let request_side = self.request_side();
+        Some(match (self.name(), self.argc()) {
+            ("t_relay" | "t_relay_to", 0) if request_side => {
+                quote!(rt::tm::t_relay(cx, &TM_ROUTES, rt::tm::Target::NEXT_HOP))
+            }
+            ("t_relay_to_udp" | "t_relay_to_tcp", 0) if request_side => {
+                let proto = if self.name() == "t_relay_to_udp" {
+                    quote!(rt::Transport::Udp)
+                } else {
+                    quote!(rt::Transport::Tcp)
+                };
+                quote!(rt::tm::t_relay(cx, &TM_ROUTES, rt::tm::Target { to: None, proto: Some(#proto) }))
+            }
+            ("t_relay" | "t_relay_to_udp" | "t_relay_to_tcp", 2) if request_side => {
+                let proto = match self.name() {
+                    "t_relay_to_udp" => quote!(Some(rt::Transport::Udp)),
+                    "t_relay_to_tcp" => quote!(Some(rt::Transport::Tcp)),
+                    _ => quote!(None),
+                };
+                let host = self.constant(0)?.as_text();
+                let port = match self.constant(1)? {
+                    Constant::Int(p) => u16::try_from(p).ok()?,
+                    Constant::Str(s) => s.trim().parse::<u16>().ok()?,
+                };
+                let host = host.trim().trim_start_matches('[').trim_end_matches(']').to_string();
+                let target = self.f.g.state.target(&host, Some(port).filter(|p| *p != 0));
+                quote!({
+                    let shared = cx.shared;
+                    rt::tm::t_relay(cx, &TM_ROUTES, rt::tm::Target { to: Some(&shared.#target), proto: #proto })
+                })
+            }
+            ("t_newtran", 0) if self.request() => quote!(rt::tm::t_newtran(cx)),
+            ("t_check_trans", 0) => quote!(rt::tm::t_check_trans(cx)),
+            ("t_reply", 2) => {
+                let code = self.int(0)?;
+                let reason = self.format(1)?;
+                quote!(rt::tm::t_reply(cx, #code, #reason))
+            }
+            ("t_send_reply", 2) if request_side => {
+                let code = self.int(0)?;
+                let reason = self.format(1)?;
+                quote!(rt::tm::t_send_reply(cx, #code, #reason))
+            }
+            ("t_reply_error", 0) if request_side => quote!(rt::tm::t_reply_error(cx)),
+            ("t_on_failure" | "t_on_reply" | "t_on_branch", 1) => {
+                let name = self.constant(0)?.as_text();
+                let (kind, function) = match self.name() {
+                    "t_on_failure" => (crate::modules::RouteKind::Failure, quote!(t_on_failure)),
+                    "t_on_reply" => (crate::modules::RouteKind::Reply, quote!(t_on_reply)),
+                    _ => (crate::modules::RouteKind::Branch, quote!(t_on_branch)),
+                };
+                let span = self.span(0);
+                let number = self.f.g.tm_route_number(kind, name.trim(), span)?;
+                quote!(rt::tm::#function(cx, #number))
+            }
+            ("t_is_canceled", 0) => quote!(rt::tm::t_is_canceled(cx)),
+            ("t_is_expired", 0) => quote!(rt::tm::t_is_expired(cx)),
+            ("t_any_timeout", 0) => quote!(rt::tm::t_any_timeout(cx)),
+            ("t_any_replied", 0) => quote!(rt::tm::t_any_replied(cx)),
+            ("t_branch_timeout", 0) => quote!(rt::tm::t_branch_timeout(cx)),
+            ("t_branch_replied", 0) => quote!(rt::tm::t_branch_replied(cx)),
+            ("t_set_fr", 1) => {
+                let inv = self.int(0)?;
+                quote!(rt::tm::t_set_fr(cx, #inv, None))
+            }
+            ("t_set_fr", 2) => {
+                let inv = self.int(0)?;
+                let noninv = self.int(1)?;
+                quote!(rt::tm::t_set_fr(cx, #inv, Some(#noninv)))
+            }
+            ("t_reset_fr", 0) => quote!(rt::tm::t_reset_fr(cx)),
+            ("t_drop_replies", 0) => quote!(rt::tm::t_drop_replies(cx, None)),
+            ("t_drop_replies", 1) => {
+                let mode = self.format(0)?;
+                quote!(rt::tm::t_drop_replies(cx, Some::<&[u8]>(#mode)))
+            }
+            ("t_check_status", 1) => {
+                let re = self.regex(0)?;
+                quote!(rt::tm::t_check_status(cx, #re))
+            }
+            ("t_release", 0) => quote!(rt::tm::t_release(cx)),
+            ("t_lookup_request", 0) => quote!(rt::tm::t_lookup_request(cx)),
+            ("t_retransmit_reply", 0) => quote!(rt::tm::t_retransmit_reply(cx)),
+            _ => return None,
+        })
+    }
+
+    // ---- rr ----------------------------------------------------------------------------
+
+    fn rr(&mut self) -> Option<TokenStream> {
+        let request_side = self.request_side();
+        Some(match (self.name(), self.argc()) {
+            ("record_route", 0) if request_side => quote!(rt::rr::record_route(cx, None)),
+            ("record_route", 1) if request_side => {
+                let params = self.format(0)?;
+                quote!(rt::rr::record_route(cx, Some::<&[u8]>(#params)))
+            }
+            ("record_route_preset", 1) if request_side => {
+                let address = self.format(0)?;
+                quote!(rt::rr::record_route_preset(cx, #address))
+            }
+            ("add_rr_param", 1) if request_side => {
+                let param = self.format(0)?;
+                quote!(rt::rr::add_rr_param(cx, #param))
+            }
+            ("loose_route", 0) if self.request() => quote!(rt::rr::loose_route(cx)),
+            ("check_route_param", 1) => {
+                let re = self.regex(0)?;
+                quote!(rt::rr::check_route_param(cx, #re))
+            }
+            ("is_direction", 1) => {
+                let direction = self.literal(0)?;
+                quote!(rt::rr::is_direction(cx, #direction))
+            }
             _ => return None,
         })
     }
@@ -400,7 +541,7 @@ impl Args<'_, '_, '_, '_> {
     // ---- textops -----------------------------------------------------------------------
 
     fn textops(&mut self) -> Option<TokenStream> {
-        let request = self.request();
+        let request = self.request_side();
         Some(match (self.name(), self.argc()) {
             ("is_method", 1) => {
                 let text = self.constant(0)?.as_text();
@@ -581,12 +722,25 @@ impl Args<'_, '_, '_, '_> {
     // ---- siputils ----------------------------------------------------------------------
 
     fn siputils(&mut self) -> Option<TokenStream> {
-        let request = self.request();
+        let request = self.request_side();
         Some(match (self.name(), self.argc()) {
             ("has_totag", 0) => quote!(rt::siputils::has_totag(cx)),
             ("is_request", 0) => quote!(rt::siputils::is_request(cx)),
             ("is_reply", 0) => quote!(rt::siputils::is_reply(cx)),
             ("is_first_hop", 0) => quote!(rt::siputils::is_first_hop(cx)),
+            ("uri_param", 1) => {
+                let name = self.format(0)?;
+                quote!(rt::siputils::uri_param(cx, #name, None))
+            }
+            ("uri_param", 2) => {
+                let name = self.format(0)?;
+                let value = self.format(1)?;
+                quote!(rt::siputils::uri_param(cx, #name, Some::<&[u8]>(#value)))
+            }
+            ("is_user", 1) => {
+                let user = self.format(0)?;
+                quote!(rt::siputils::is_user(cx, #user))
+            }
             ("add_uri_param", 1) if request => {
                 let param = self.format(0)?;
                 quote!(rt::siputils::add_uri_param(cx, #param))
@@ -597,7 +751,7 @@ impl Args<'_, '_, '_, '_> {
                 let value = self.bind(value);
                 quote!(rt::siputils::is_e164(&#value))
             }
-            ("options_reply", 0) if request => quote!(rt::siputils::options_reply(cx)),
+            ("options_reply", 0) if self.request() => quote!(rt::siputils::options_reply(cx)),
             _ => return None,
         })
     }
@@ -605,7 +759,7 @@ impl Args<'_, '_, '_, '_> {
     // ---- maxfwd ------------------------------------------------------------------------
 
     fn maxfwd(&mut self) -> Option<TokenStream> {
-        if !self.request() {
+        if !self.request_side() {
             return None;
         }
         let max_limit = self.f.g.state.int_param("maxfwd", "max_limit").unwrap_or(70);

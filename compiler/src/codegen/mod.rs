@@ -63,11 +63,14 @@ fn item_span(item: &Item) -> Span {
     }
 }
 
-/// The route kinds the runtime has contexts for today.
+/// The route kinds the runtime has contexts for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Kind {
     Request,
     CoreReply,
+    Failure,
+    TmReply,
+    Branch,
 }
 
 impl Kind {
@@ -75,6 +78,20 @@ impl Kind {
         match mask {
             RouteMask::REQUEST => Some(Kind::Request),
             RouteMask::CORE_REPLY => Some(Kind::CoreReply),
+            RouteMask::FAILURE => Some(Kind::Failure),
+            RouteMask::TM_REPLY => Some(Kind::TmReply),
+            RouteMask::BRANCH => Some(Kind::Branch),
+            _ => None,
+        }
+    }
+
+    fn of_block(kind: BlockKind) -> Option<Kind> {
+        match kind {
+            BlockKind::Request => Some(Kind::Request),
+            BlockKind::CoreReply => Some(Kind::CoreReply),
+            BlockKind::Failure => Some(Kind::Failure),
+            BlockKind::OnReply => Some(Kind::TmReply),
+            BlockKind::Branch => Some(Kind::Branch),
             _ => None,
         }
     }
@@ -83,6 +100,9 @@ impl Kind {
         match self {
             Kind::Request => quote!(rt::Request),
             Kind::CoreReply => quote!(rt::CoreReply),
+            Kind::Failure => quote!(rt::Failure),
+            Kind::TmReply => quote!(rt::TmReply),
+            Kind::Branch => quote!(rt::BranchRoute),
         }
     }
 
@@ -90,7 +110,15 @@ impl Kind {
         match self {
             Kind::Request => "",
             Kind::CoreReply => "_in_reply",
+            Kind::Failure => "_in_failure",
+            Kind::TmReply => "_in_onreply",
+            Kind::Branch => "_in_branch",
         }
+    }
+
+    /// A request is being processed (request, failure and branch routes).
+    pub(crate) fn is_request(self) -> bool {
+        matches!(self, Kind::Request | Kind::Failure | Kind::Branch)
     }
 }
 
@@ -102,6 +130,8 @@ pub(crate) struct Generator<'a> {
     pub(crate) state: state::State,
     next_id: usize,
     sanity_emitted: bool,
+    /// Numbers of failure/onreply/branch routes: (kind, item index) → number.
+    tm_numbers: BTreeMap<(Kind, usize), u16>,
     /// Route functions to generate: (item index, kind).
     instances: BTreeMap<(usize, Kind), Ident>,
 }
@@ -115,6 +145,7 @@ impl<'a> Generator<'a> {
             state: state::State::new(fe),
             next_id: 0,
             sanity_emitted: false,
+            tm_numbers: BTreeMap::new(),
             instances: BTreeMap::new(),
         }
     }
@@ -139,6 +170,9 @@ impl<'a> Generator<'a> {
         let base = match (&route.kind, &route.name) {
             (BlockKind::Request, _) => "request_route".to_string(),
             (BlockKind::CoreReply, _) => "reply_route".to_string(),
+            (BlockKind::Failure, Some(name)) => return format_ident!("failure_route_{}", sanitize(&name.node)),
+            (BlockKind::OnReply, Some(name)) => return format_ident!("onreply_route_{}", sanitize(&name.node)),
+            (BlockKind::Branch, Some(name)) => return format_ident!("branch_route_{}", sanitize(&name.node)),
             (_, Some(name)) => format!("route_{}", sanitize(&name.node)),
             _ => "route".to_string(),
         };
@@ -148,6 +182,8 @@ impl<'a> Generator<'a> {
     fn file(&mut self) -> TokenStream {
         let config = &self.fe.config;
         // Top-level blocks in the kinds the runtime knows, then sub-routes as reached.
+        let tm_loaded = self.fe.analysis.modules.iter().any(|m| m.name == "tm");
+        let mut tm_routes: BTreeMap<Kind, Vec<(usize, Ident)>> = BTreeMap::new();
         let mut pending: Vec<(usize, Kind)> = Vec::new();
         let mut main_requests = Vec::new();
         let mut core_replies = Vec::new();
@@ -168,9 +204,20 @@ impl<'a> Generator<'a> {
                         }
                     }
                 }
+                BlockKind::Failure | BlockKind::OnReply | BlockKind::Branch if tm_loaded => {
+                    let Some(kind) = Kind::of_block(route.kind) else { continue };
+                    let name = self.route_fn_name(index, kind);
+                    tm_routes.entry(kind).or_default().push((index, name.clone()));
+                    self.instances.insert((index, kind), name);
+                }
                 _ => self.unsupported(route.header, format!("`{}`", route.title())),
             }
         }
+        // t_on_failure("X") and friends name these routes by number.
+        self.tm_numbers = tm_routes
+            .iter()
+            .flat_map(|(kind, list)| list.iter().enumerate().map(move |(n, (index, _))| ((*kind, *index), n as u16)))
+            .collect();
         for (index, kind) in pending {
             let name = self.route_fn_name(index, kind);
             self.instances.insert((index, kind), name);
@@ -193,6 +240,13 @@ impl<'a> Generator<'a> {
                 functions.push(stmt::route_function(self, &name, key.1, &doc, &[route]));
             }
         }
+        let dispatch = tm_dispatch(tm_loaded, &tm_routes);
+        let tm_consts = tm_loaded.then(|| {
+            quote! {
+                const TM: bool = true;
+                const TM_ROUTES: rt::tm::Routes<Shared, Worker> = TM_ROUTES;
+            }
+        });
         let state_items = state::items(self);
         let config_fn = state::config_fn(self);
         let sl_loaded = self.fe.analysis.modules.iter().any(|m| m.name == "sl");
@@ -228,6 +282,7 @@ impl<'a> Generator<'a> {
                 type Shared = Shared;
                 type Worker = Worker;
                 const SL_ACK_FILTER: bool = #sl_loaded;
+                #tm_consts
 
                 #config_fn
 
@@ -246,8 +301,26 @@ impl<'a> Generator<'a> {
                 #reply_impl
             }
 
+            #dispatch
+
             #( #functions )*
         }
+    }
+
+    /// The number of a failure/onreply/branch route for t_on_failure & co.
+    pub(crate) fn tm_route_number(&mut self, kind: crate::modules::RouteKind, name: &str, span: Span) -> Option<u16> {
+        let block = match kind {
+            crate::modules::RouteKind::Failure => Kind::Failure,
+            crate::modules::RouteKind::Reply => Kind::TmReply,
+            crate::modules::RouteKind::Branch => Kind::Branch,
+            crate::modules::RouteKind::Plain => return None,
+        };
+        let index = self.fe.analysis.routes.lookup(kind, name);
+        let number = index.and_then(|index| self.tm_numbers.get(&(block, index)).copied());
+        if number.is_none() {
+            self.unsupported(span, format!("arming `{}[{name}]`", kind.keyword()));
+        }
+        number
     }
 
     /// `request_route` (or `reply_route`): every unnamed block of the kind, concatenated.
@@ -322,10 +395,55 @@ impl<'a> Generator<'a> {
     }
 }
 
+/// The dispatch functions behind `rt::tm::Routes`, and the `TM_ROUTES` constant.
+fn tm_dispatch(tm_loaded: bool, routes: &BTreeMap<Kind, Vec<(usize, Ident)>>) -> TokenStream {
+    if !tm_loaded {
+        return quote!();
+    }
+    let one = |kind: Kind, name: &str, cx: TokenStream| {
+        let function = format_ident!("{}", name);
+        let arms: Vec<TokenStream> = routes
+            .get(&kind)
+            .map(|list| {
+                list.iter()
+                    .enumerate()
+                    .map(|(n, (_, route))| {
+                        let n = n as u16;
+                        quote!(#n => #route(cx),)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        quote! {
+            fn #function(route: u16, cx: &mut #cx) -> rt::Flow {
+                match route {
+                    #( #arms )*
+                    _ => rt::Flow::Return(1),
+                }
+            }
+        }
+    };
+    let failure = one(Kind::Failure, "failure_routes", quote!(rt::FailureCx<'_, Shared, Worker>));
+    let reply = one(Kind::TmReply, "onreply_routes", quote!(rt::TmReplyCx<'_, Shared, Worker>));
+    let branch = one(Kind::Branch, "branch_routes", quote!(rt::BranchCx<'_, Shared, Worker>));
+    quote! {
+        /// failure_route, onreply_route and branch_route blocks by the number t_on_failure,
+        /// t_on_reply and t_on_branch arm.
+        const TM_ROUTES: rt::tm::Routes<Shared, Worker> =
+            rt::tm::Routes { failure: failure_routes, reply: onreply_routes, branch: branch_routes };
+        #failure
+        #reply
+        #branch
+    }
+}
+
 fn kind_keyword(kind: Kind) -> &'static str {
     match kind {
         Kind::Request => "request_route",
         Kind::CoreReply => "reply_route",
+        Kind::Failure => "failure_route",
+        Kind::TmReply => "onreply_route",
+        Kind::Branch => "branch_route",
     }
 }
 

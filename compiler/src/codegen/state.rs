@@ -250,6 +250,7 @@ pub(crate) fn config_fn(generator: &mut Generator<'_>) -> TokenStream {
     for (span, what) in problems {
         generator.unsupported(span, what);
     }
+    lines.extend(module_settings(generator));
     quote! {
         fn config() -> rt::Config {
             let mut config = rt::Config {
@@ -288,4 +289,58 @@ fn listen_text(value: &GlobalValue) -> Option<(String, Option<(String, u16)>)> {
         }
         GlobalValue::Int(_) => None,
     }
+}
+
+/// tm's and rr's module parameters as `config.tm.*` / `config.rr.*` assignments.
+fn module_settings(generator: &Generator<'_>) -> Vec<TokenStream> {
+    let mut lines = Vec::new();
+    for ((module, name), value) in &generator.state.params {
+        let field = format_ident!("{}", name);
+        let line = match (module.as_str(), name.as_str(), value) {
+            (
+                "tm",
+                "fr_timer"
+                | "fr_inv_timer"
+                | "wt_timer"
+                | "retr_timer1"
+                | "retr_timer2"
+                | "max_inv_lifetime"
+                | "max_noninv_lifetime",
+                ModParamValue::Int(ms),
+            ) => {
+                let ms = u64::try_from(*ms).unwrap_or(0);
+                quote!(config.tm.#field = rt::Duration::from_millis(#ms);)
+            }
+            (
+                "tm",
+                "restart_fr_on_each_reply" | "auto_inv_100" | "relay_100" | "remap_503_500" | "disable_6xx_block",
+                ModParamValue::Int(n),
+            ) => {
+                let on = *n != 0;
+                quote!(config.tm.#field = #on;)
+            }
+            ("tm", "unmatched_cancel", ModParamValue::Int(n)) => {
+                let n = u8::try_from(*n).unwrap_or(0);
+                quote!(config.tm.#field = #n;)
+            }
+            ("tm", "default_code", ModParamValue::Int(n)) => {
+                let n = u16::try_from(*n).unwrap_or(500);
+                quote!(config.tm.#field = #n;)
+            }
+            ("tm", "auto_inv_100_reason" | "default_reason", ModParamValue::Str(text)) => {
+                quote!(config.tm.#field = #text.to_string();)
+            }
+            ("rr", "append_fromtag" | "enable_full_lr", ModParamValue::Int(n)) => {
+                let on = *n != 0;
+                quote!(config.rr.#field = #on;)
+            }
+            ("rr", "enable_double_rr", ModParamValue::Int(n)) => {
+                let n = u8::try_from(*n).unwrap_or(1);
+                quote!(config.rr.#field = #n;)
+            }
+            _ => continue,
+        };
+        lines.push(line);
+    }
+    lines
 }

@@ -63,18 +63,58 @@ pub fn request_digest(msg: &Message) -> [u8; 32] {
     hex
 }
 
-/// The branch for forwarding `msg` as branch number `index`.
-pub fn stateless_branch(msg: &Message, index: u32) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64);
-    out.extend_from_slice(b"z9hG4bK");
+/// The bucket hash of a request (Call-ID and CSeq number).
+pub fn request_hash(msg: &Message) -> u32 {
     let call_id = msg.call_id().unwrap_or_default();
     let cseq = msg.cseq().map(|c| c.number_text()).unwrap_or_default();
-    push_reverse_hex(&mut out, call_hash(call_id, cseq));
+    call_hash(call_id, cseq)
+}
+
+/// `z9hG4bK<RH(hash)>.<md5>.<RH(index)>`.
+pub fn branch_value(hash: u32, md5: &[u8; 32], index: u32) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    out.extend_from_slice(b"z9hG4bK");
+    push_reverse_hex(&mut out, hash);
     out.push(b'.');
-    out.extend_from_slice(&request_digest(msg));
+    out.extend_from_slice(md5);
     out.push(b'.');
     push_reverse_hex(&mut out, index);
     out
+}
+
+/// The parts of a branch made by [`branch_value`]: (hash, md5, index).
+pub fn parse_branch(branch: &[u8]) -> Option<(u32, [u8; 32], u32)> {
+    let rest = branch.strip_prefix(b"z9hG4bK")?;
+    let mut parts = rest.split(|&b| b == b'.');
+    let hash = parse_reverse_hex(parts.next()?)?;
+    let md5: [u8; 32] = parts.next()?.try_into().ok()?;
+    let index = parse_reverse_hex(parts.next()?)?;
+    if parts.next().is_some() || hash > 0xffff {
+        return None;
+    }
+    Some((hash, md5, index))
+}
+
+/// Reads what [`push_reverse_hex`] writes.
+fn parse_reverse_hex(text: &[u8]) -> Option<u32> {
+    if text.is_empty() || text.len() > 8 {
+        return None;
+    }
+    let mut value: u32 = 0;
+    for (i, &c) in text.iter().enumerate() {
+        let digit = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => return None,
+        };
+        value |= u32::from(digit) << (4 * i);
+    }
+    Some(value)
+}
+
+/// The branch for forwarding `msg` as branch number `index`.
+pub fn stateless_branch(msg: &Message, index: u32) -> Vec<u8> {
+    branch_value(request_hash(msg), &request_digest(msg), index)
 }
 
 #[cfg(test)]
@@ -85,6 +125,18 @@ mod tests {
 
     fn msg(text: &'static [u8]) -> Message {
         Message::parse(Bytes::from_static(text)).expect("parses")
+    }
+
+    #[test]
+    fn branches_parse_back() {
+        let md5 = *b"0123456789abcdef0123456789abcdef";
+        for (hash, index) in [(0, 0), (0xffff, 11), (0x1a2, 3)] {
+            let branch = branch_value(hash, &md5, index);
+            assert_eq!(parse_branch(&branch), Some((hash, md5, index)));
+        }
+        assert_eq!(parse_branch(b"z9hG4bKclient"), None);
+        assert_eq!(parse_branch(b"z9hG4bK1.short.0"), None);
+        assert_eq!(parse_branch(b"z9hG4bK00001.0123456789abcdef0123456789abcdef.0"), None);
     }
 
     #[test]

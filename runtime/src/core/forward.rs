@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use smallvec::SmallVec;
 
 use super::ActionError;
@@ -127,6 +127,25 @@ pub(crate) fn send_request(
     dest: &Destination,
     index: u32,
 ) -> Result<(), ActionError> {
+    let branch = stateless_branch(msg, index);
+    let out = build_forwarded(msg, env, io, dest, env.new_uri.as_deref(), &branch)?;
+    io.send(dest, out).map_err(|e| {
+        tracing::warn!("sending to {}: {e:?}", dest.addr);
+        ActionError::Send
+    })
+}
+
+/// `msg` as it goes to `dest` (§1.1): `ruri` on the request line if given, our Record-Route
+/// if the script asked for one, our Via with `branch`, `received`/`rport` on the client's
+/// Via, the script's edits, Content-Length on streams.
+pub(crate) fn build_forwarded(
+    msg: &Message,
+    env: &MsgEnv,
+    io: &Io,
+    dest: &Destination,
+    ruri: Option<&[u8]>,
+    branch: &[u8],
+) -> Result<Bytes, ActionError> {
     let (host, port) = io.local_address(&dest.addr, dest.proto).ok_or(ActionError::Send)?;
     let mut via = Vec::with_capacity(128);
     via.extend_from_slice(b"Via: SIP/2.0/");
@@ -137,19 +156,24 @@ pub(crate) fn send_request(
         via.extend_from_slice(format!(":{port}").as_bytes());
     }
     via.extend_from_slice(b";branch=");
-    via.extend_from_slice(&stateless_branch(msg, index));
+    via.extend_from_slice(branch);
     via.extend_from_slice(b"\r\n");
 
     let fixups = via_fixups(msg, env);
+    let record_route = crate::modules::rr::lines_for(msg, env, io, dest);
     // Streams need Content-Length (§1.1 item 5).
     let length = (dest.proto != Transport::Udp && msg.content_length().is_none())
         .then(|| format!("Content-Length: {}\r\n", msg.body().len()).into_bytes());
     let mut extra: SmallVec<[(u32, u32, &[u8]); 8]> = SmallVec::new();
-    if let (Some(new_uri), Some(ruri)) = (&env.new_uri, msg.ruri_slice()) {
-        extra.push((ruri.start, ruri.end, new_uri));
+    if let (Some(new_uri), Some(slice)) = (ruri, msg.ruri_slice()) {
+        extra.push((slice.start, slice.end, new_uri));
     }
     for (start, end, text) in &fixups {
         extra.push((*start, *end, text));
+    }
+    if let Some(lines) = &record_route {
+        let top = msg.headers().first().map_or(msg.headers_end(), |h| h.line.start);
+        extra.push((top, top, lines));
     }
     let first_via = msg.top_via().map(|v| msg.headers()[v.header_index()].line.start).unwrap_or(msg.headers_end());
     extra.push((first_via, first_via, &via));
@@ -158,8 +182,5 @@ pub(crate) fn send_request(
     }
     let mut out = BytesMut::with_capacity(msg.as_bytes().len() + 256);
     msg.write_with(&extra, &mut out);
-    io.send(dest, out.freeze()).map_err(|e| {
-        tracing::warn!("sending to {}: {e:?}", dest.addr);
-        ActionError::Send
-    })
+    Ok(out.freeze())
 }

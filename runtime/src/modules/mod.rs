@@ -4,8 +4,10 @@
 pub mod cfgutils;
 pub mod maxfwd;
 pub mod pv;
+pub mod rr;
 pub mod sanity;
 pub mod siputils;
 pub mod sl;
 pub mod textops;
+pub mod tm;
 pub mod xlog;

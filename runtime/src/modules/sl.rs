@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use bytes::BytesMut;
 use md5::{Digest, Md5};
 
-use crate::context::{Ctx, MainRequest, MsgEnv};
+use crate::context::{Ctx, MainRequest, MsgEnv, RequestSide};
 use crate::core::dset::contact_header;
 use crate::core::keywords::ip_text_is;
 use crate::sip::{Message, Method, ReplySpec, Rport, TopViaParams, build_reply};
@@ -22,8 +22,17 @@ const ACK_WINDOW: Duration = Duration::from_secs(2);
 
 /// The 32 hex characters that start every sl To-tag of this instance.
 pub(crate) fn tag_base(first_listen: Option<SocketAddr>) -> [u8; 32] {
+    tag_base_of(b"KAMAILIO-stateless", first_listen)
+}
+
+/// The same for tm's tags (`SER-TM/tags`).
+pub(crate) fn tm_tag_base(first_listen: Option<SocketAddr>) -> [u8; 32] {
+    tag_base_of(b"SER-TM/tags", first_listen)
+}
+
+fn tag_base_of(seed: &[u8], first_listen: Option<SocketAddr>) -> [u8; 32] {
     let mut md5 = Md5::new();
-    md5.update(b"KAMAILIO-stateless");
+    md5.update(seed);
     if let Some(addr) = first_listen {
         md5.update(host_text(&addr).as_bytes());
         md5.update(addr.port().to_string().as_bytes());
@@ -61,9 +70,15 @@ fn push_crc(out: &mut Vec<u8>, crc: u16) {
 
 /// The To-tag sl gives replies to `msg`.
 pub(crate) fn to_tag(base: &[u8; 32], msg: &Message) -> Vec<u8> {
+    to_tag_with(base, b'.', msg)
+}
+
+/// A To-tag: `base`, `separator`, then the CRCs of the request's Via and Call-ID (tm uses
+/// its own base and `-`).
+pub(crate) fn to_tag_with(base: &[u8; 32], separator: u8, msg: &Message) -> Vec<u8> {
     let mut tag = Vec::with_capacity(41);
     tag.extend_from_slice(base);
-    tag.push(b'.');
+    tag.push(separator);
     let (host, port, branch) = match msg.top_via() {
         Ok(via) => (via.host(), via.port_text().unwrap_or_default(), via.branch().unwrap_or_default()),
         Err(_) => (&b""[..], &b""[..], &b""[..]),
@@ -86,22 +101,26 @@ pub(crate) fn reply_destination(msg: &Message, env: &MsgEnv) -> Destination {
     Destination { addr: SocketAddr::new(env.src.ip(), port), proto: env.proto, conn: env.conn }
 }
 
-/// Builds and sends a local stateless reply. Returns 1, -1 on failure.
-pub(crate) fn reply(msg: &Message, env: &mut MsgEnv, io: &Io, code: u16, reason: &[u8], extra: &[&[u8]]) -> i32 {
+/// Builds a local reply to `msg` (sip-behaviour.md §3.2) with `to_tag` added when the
+/// code is 180 or more and the request's To has none. `None` for an ACK, an empty reason or
+/// a code out of range.
+pub(crate) fn build_local(
+    msg: &Message,
+    env: &MsgEnv,
+    io: &Io,
+    code: u16,
+    reason: &[u8],
+    extra: &[&[u8]],
+    to_tag: &[u8],
+) -> Option<bytes::Bytes> {
     if msg.method() == Method::Ack || reason.is_empty() || !(100..=699).contains(&code) {
-        return -1;
+        return None;
     }
-    let Ok(via) = msg.top_via() else { return -1 };
+    let via = msg.top_via().ok()?;
     let rport = wants_rport(msg, env);
     let src_ip = env.src.ip().to_string();
     let needs_received = rport || via.received().is_some() || !ip_text_is(via.host(), env.src.ip());
-    let tag;
-    let to_tag = if code >= 180 && msg.to().is_ok_and(|t| t.tag().is_none()) {
-        tag = to_tag(&io.globals.sl_tag_base, msg);
-        Some(&tag[..])
-    } else {
-        None
-    };
+    let to_tag = (code >= 180 && msg.to().is_ok_and(|t| t.tag().is_none())).then_some(to_tag);
     let contact = if (300..400).contains(&code) { contact_header(env.new_uri.as_ref(), &env.branches) } else { None };
     let mut headers: smallvec::SmallVec<[&[u8]; 4]> = extra.iter().copied().collect();
     if let Some(contact) = &contact {
@@ -125,6 +144,7 @@ pub(crate) fn reply(msg: &Message, env: &mut MsgEnv, io: &Io, code: u16, reason:
     } else {
         None
     };
+    let own_record_route = crate::modules::rr::line_for_reply(msg, env, io);
     let spec = ReplySpec {
         to_tag,
         via: TopViaParams {
@@ -132,16 +152,22 @@ pub(crate) fn reply(msg: &Message, env: &mut MsgEnv, io: &Io, code: u16, reason:
             rport: rport.then_some(env.src.port()),
         },
         record_route: (180..300).contains(&code),
+        own_record_route: own_record_route.as_deref(),
         headers: &headers,
         server,
         ..ReplySpec::new(code, reason)
     };
     let mut out = BytesMut::with_capacity(msg.as_bytes().len().min(2048) + 256);
-    if build_reply(msg, &spec, &mut out).is_err() {
-        return -1;
-    }
+    build_reply(msg, &spec, &mut out).ok()?;
+    Some(out.freeze())
+}
+
+/// Builds and sends a local stateless reply. Returns 1, -1 on failure.
+pub(crate) fn reply(msg: &Message, env: &mut MsgEnv, io: &Io, code: u16, reason: &[u8], extra: &[&[u8]]) -> i32 {
+    let tag = to_tag(&io.globals.sl_tag_base, msg);
+    let Some(out) = build_local(msg, env, io, code, reason, extra, &tag) else { return -1 };
     let dest = reply_destination(msg, env);
-    match io.send(&dest, out.freeze()) {
+    match io.send(&dest, out) {
         Ok(()) => {
             io.last_stateless_reply.set(Some(Instant::now()));
             env.replied = true;
@@ -160,8 +186,21 @@ pub fn send_reply<K: MainRequest, S, W>(cx: &mut Ctx<'_, K, S, W>, code: i64, re
     reply(cx.msg, cx.env, cx.io, code, reason, &[])
 }
 
-/// `sl_reply_error()`: a reply chosen from the last action's error.
+/// `send_reply(code, reason)`: through tm when a transaction exists, else stateless.
+pub fn send_reply_any<K: RequestSide, S, W>(cx: &mut Ctx<'_, K, S, W>, code: i64, reason: &[u8]) -> i32 {
+    if cx.env.txn.is_some() {
+        return crate::modules::tm::t_reply(cx, code, reason);
+    }
+    let Ok(code) = u16::try_from(code) else { return -1 };
+    reply(cx.msg, cx.env, cx.io, code, reason, &[])
+}
+
+/// `sl_reply_error()`: a reply chosen from the last action's error. -3 when tm will send
+/// its own error reply at the end of the script.
 pub fn reply_error<K: MainRequest, S, W>(cx: &mut Ctx<'_, K, S, W>) -> i32 {
+    if cx.env.txn.as_ref().is_some_and(|t| t.state().delayed_error.is_some()) {
+        return -3;
+    }
     if cx.env.replied {
         return -2;
     }

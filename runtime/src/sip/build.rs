@@ -25,6 +25,8 @@ pub struct ReplySpec<'a> {
     pub via: TopViaParams<'a>,
     /// Copy the request's Record-Route lines (Kamailio does for 180..=299).
     pub record_route: bool,
+    /// Our own Record-Route line(s), written before the copied ones when those are copied.
+    pub own_record_route: Option<&'a [u8]>,
     /// Extra header lines, each ending in CRLF, after the copied ones.
     pub headers: &'a [&'a [u8]],
     /// `Server:` header value.
@@ -41,6 +43,7 @@ impl<'a> ReplySpec<'a> {
             to_tag: None,
             via: TopViaParams::default(),
             record_route: false,
+            own_record_route: None,
             headers: &[],
             server: None,
             body: None,
@@ -66,6 +69,7 @@ pub fn build_reply(request: &Message, spec: &ReplySpec<'_>, out: &mut BytesMut) 
     out.extend_from_slice(b"\r\n");
 
     let top_header = top.header_index();
+    let mut own_record_route = spec.own_record_route.filter(|_| spec.record_route);
     for (index, header) in request.headers().iter().enumerate() {
         let line = header.line.of(buf);
         match header.name {
@@ -84,9 +88,17 @@ pub fn build_reply(request: &Message, spec: &ReplySpec<'_>, out: &mut BytesMut) 
                 }
                 _ => write_line(out, line),
             },
-            HeaderName::RecordRoute if spec.record_route => write_line(out, line),
+            HeaderName::RecordRoute if spec.record_route => {
+                if let Some(own) = own_record_route.take() {
+                    out.extend_from_slice(own);
+                }
+                write_line(out, line);
+            }
             _ => {}
         }
+    }
+    if let Some(own) = own_record_route {
+        out.extend_from_slice(own);
     }
     for extra in spec.headers {
         out.extend_from_slice(extra);

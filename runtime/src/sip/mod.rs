@@ -24,7 +24,7 @@ pub use edit::Edits;
 pub use error::{HeaderError, HeaderErrorKind, Limits, ParseError, ParseErrorKind};
 pub use message::{Framing, Header, Message, Method, StartLine, frame_stream};
 pub use name::HeaderName;
-pub use name_addr::{Contact, NameAddr};
+pub use name_addr::{Contact, NameAddr, ValuePlace};
 pub use uri::{Host, Params, Scheme, Uri, percent_decode};
 pub use values::CSeq;
 pub use via::{Rport, Transport, Via};

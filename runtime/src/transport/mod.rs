@@ -81,6 +81,18 @@ impl Io {
         Some(advertise.unwrap_or_else(|| (host_text(&local), local.port())))
     }
 
+    /// What a receiving socket writes into Via and Record-Route: its advertised host and
+    /// port, or its address.
+    pub fn advertised(&self, local: SocketAddr, proto: Transport) -> Option<(String, u16)> {
+        let (addr, advertise) = match proto {
+            Transport::Udp => {
+                self.globals.udp.iter().find(|e| e.local == local).map(|e| (e.local, e.advertise.clone()))?
+            }
+            _ => self.globals.tcp.locals.iter().find(|(a, _)| *a == local).cloned()?,
+        };
+        Some(advertise.unwrap_or_else(|| (host_text(&addr), addr.port())))
+    }
+
     /// Sends one message.
     pub fn send(&self, to: &Destination, data: Bytes) -> Result<(), SendError> {
         match to.proto {

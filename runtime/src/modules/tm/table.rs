@@ -1,0 +1,229 @@
+//! The transaction table: buckets by the 16-bit hash of Call-ID and CSeq number, each with
+//! its own lock, so no lock is shared by unrelated messages. Lookups follow t_lookup.c.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::transaction::{MatchKey, Transaction};
+use crate::core::branch::{call_hash, parse_branch};
+use crate::sip::{Message, Method};
+
+/// Buckets; the 16-bit hash is folded onto them.
+const BUCKETS: usize = 4096;
+
+/// The table is full: the proxy answers 503 instead of growing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Full;
+
+pub(crate) struct Table {
+    buckets: Box<[Mutex<Vec<Arc<Transaction>>>]>,
+    count: AtomicUsize,
+    capacity: usize,
+    next_id: AtomicU64,
+}
+
+/// What a request found.
+pub(crate) enum RequestMatch {
+    /// A retransmission of the request of this transaction.
+    Retransmission(Arc<Transaction>),
+    /// An ACK for this INVITE transaction's negative (or local) final reply.
+    Ack(Arc<Transaction>),
+    None,
+}
+
+impl Table {
+    pub(crate) fn new(capacity: usize) -> Table {
+        Table {
+            buckets: (0..BUCKETS).map(|_| Mutex::new(Vec::new())).collect(),
+            count: AtomicUsize::new(0),
+            capacity,
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    fn bucket(&self, hash: u32) -> MutexGuard<'_, Vec<Arc<Transaction>>> {
+        self.buckets[hash as usize % BUCKETS].lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Reserves room for one transaction.
+    pub(crate) fn reserve(&self) -> Result<(), Full> {
+        let mut current = self.count.load(Ordering::Relaxed);
+        loop {
+            if current >= self.capacity {
+                return Err(Full);
+            }
+            match self.count.compare_exchange_weak(current, current + 1, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) => return Ok(()),
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// Inserts a transaction for which [`Table::reserve`] succeeded.
+    pub(crate) fn insert(&self, txn: Arc<Transaction>) {
+        self.bucket(txn.hash).push(txn);
+    }
+
+    /// Removes a transaction; false if it was already gone.
+    pub(crate) fn remove(&self, txn: &Transaction) -> bool {
+        let mut bucket = self.bucket(txn.hash);
+        let before = bucket.len();
+        bucket.retain(|t| t.id != txn.id);
+        let removed = bucket.len() != before;
+        if removed {
+            self.count.fetch_sub(1, Ordering::AcqRel);
+        }
+        removed
+    }
+
+    /// The transaction a request belongs to (t_lookup_request): a retransmission, or the
+    /// INVITE an ACK acknowledges. CANCELs match CANCEL transactions here.
+    pub(crate) fn lookup_request(&self, msg: &Message) -> RequestMatch {
+        let Some(key) = MatchKey::of(msg) else { return RequestMatch::None };
+        let method = msg.method();
+        let bucket = self.bucket(call_hash(&key.call_id, &key.cseq_number));
+        for txn in bucket.iter() {
+            if method == Method::Ack {
+                if !txn.is_invite() {
+                    continue;
+                }
+                let matched = if key.rfc3261 && txn.key.rfc3261 {
+                    same_branch(&key, &txn.key)
+                } else {
+                    ack_matches_2543(&key, txn)
+                };
+                if !matched {
+                    continue;
+                }
+                // The ACK of a proxied 2xx is end to end: it belongs to no transaction.
+                let state = txn.state();
+                let negative = state.uas.status >= 300;
+                let local_2xx = state.uas.local_final && state.uas.status >= 200;
+                drop(state);
+                if negative || (local_2xx && local_tag_matches(msg, txn)) {
+                    return RequestMatch::Ack(txn.clone());
+                }
+                continue;
+            }
+            if !same_method(msg, txn) {
+                continue;
+            }
+            let matched =
+                if key.rfc3261 && txn.key.rfc3261 { same_branch(&key, &txn.key) } else { same_2543(&key, &txn.key) };
+            if matched {
+                return RequestMatch::Retransmission(txn.clone());
+            }
+        }
+        RequestMatch::None
+    }
+
+    /// The INVITE transaction a CANCEL cancels (t_lookupOriginalT).
+    pub(crate) fn lookup_invite_of_cancel(&self, msg: &Message) -> Option<Arc<Transaction>> {
+        let key = MatchKey::of(msg)?;
+        let bucket = self.bucket(call_hash(&key.call_id, &key.cseq_number));
+        bucket
+            .iter()
+            .find(|txn| {
+                txn.method != Method::Cancel
+                    && if key.rfc3261 && txn.key.rfc3261 {
+                        same_branch(&key, &txn.key)
+                    } else {
+                        key.call_id == txn.key.call_id
+                            && key.cseq_number == txn.key.cseq_number
+                            && key.from == txn.key.from
+                            && key.to_uri == txn.key.to_uri
+                            && key.ruri == txn.key.ruri
+                            && key.via1 == txn.key.via1
+                    }
+            })
+            .cloned()
+    }
+
+    /// The transaction and branch a reply belongs to, from the branch we put in our Via.
+    /// `cancel` is true for the reply to a CANCEL we sent on that branch.
+    pub(crate) fn lookup_reply(&self, msg: &Message) -> Option<(Arc<Transaction>, usize, bool)> {
+        let via = msg.top_via().ok()?;
+        let (hash, md5, index) = parse_branch(via.branch()?)?;
+        let cseq = msg.cseq().ok()?;
+        let method = cseq.method();
+        let bucket = self.bucket(hash);
+        for txn in bucket.iter() {
+            if txn.hash != hash || txn.md5 != md5 {
+                continue;
+            }
+            let same_method = if method == Method::Other {
+                cseq.method_text().eq_ignore_ascii_case(&txn.method_text)
+            } else {
+                method == txn.method
+            };
+            let local_cancel = method == Method::Cancel && txn.is_invite();
+            if !same_method && !local_cancel {
+                continue;
+            }
+            let branches = txn.state().branches.len();
+            if (index as usize) < branches {
+                return Some((txn.clone(), index as usize, local_cancel && !same_method));
+            }
+        }
+        None
+    }
+}
+
+fn same_method(msg: &Message, txn: &Transaction) -> bool {
+    let method = msg.method();
+    if method == Method::Other { msg.method_text() == &txn.method_text[..] } else { method == txn.method }
+}
+
+/// RFC 3261 17.2.3: branch, sent-by and transport.
+fn same_branch(a: &MatchKey, b: &MatchKey) -> bool {
+    a.branch == b.branch
+        && a.via_host.eq_ignore_ascii_case(&b.via_host)
+        && default_port(a) == default_port(b)
+        && a.via_transport == b.via_transport
+}
+
+fn default_port(key: &MatchKey) -> u16 {
+    match key.via_port {
+        0 if key.via_transport == crate::sip::Transport::Tls => 5061,
+        0 => 5060,
+        port => port,
+    }
+}
+
+/// RFC 2543 matching of a non-ACK request.
+fn same_2543(a: &MatchKey, b: &MatchKey) -> bool {
+    a.call_id == b.call_id
+        && a.cseq_number == b.cseq_number
+        && a.from == b.from
+        && a.to == b.to
+        && a.ruri == b.ruri
+        && a.via1 == b.via1
+}
+
+/// RFC 2543 matching of an ACK to an INVITE transaction.
+fn ack_matches_2543(key: &MatchKey, txn: &Transaction) -> bool {
+    let t = &txn.key;
+    if key.call_id != t.call_id || key.cseq_number != t.cseq_number || key.to_uri != t.to_uri {
+        return false;
+    }
+    let status = txn.state().uas.status;
+    if status >= 300 {
+        key.from == t.from && key.ruri == t.ruri && key.via1 == t.via1
+    } else {
+        key.from_tag == t.from_tag
+    }
+}
+
+/// An ACK of our own 2xx carries the To-tag we generated.
+fn local_tag_matches(msg: &Message, txn: &Transaction) -> bool {
+    let tag = msg.to().ok().and_then(|t| t.tag()).unwrap_or_default();
+    txn.state().uas.local_to_tag.as_ref().is_some_and(|ours| &ours[..] == tag)
+}

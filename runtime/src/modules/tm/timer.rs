@@ -1,0 +1,114 @@
+//! tm's timers: one thread with a deadline heap, like Kamailio's timer process. Entries carry
+//! a generation number; a branch or reply that moved on bumps its generation, which turns
+//! the old entries into no-ops instead of searching the heap for them.
+
+use std::cmp::Ordering as CmpOrdering;
+use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use super::transaction::Transaction;
+
+/// What a timer does when it fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Event {
+    /// Send the branch's request again (UDP).
+    Retransmit { branch: usize, generation: u32 },
+    /// No final reply on the branch in time (fr_timer / fr_inv_timer).
+    FinalResponse { branch: usize, generation: u32 },
+    /// Send the branch's CANCEL again.
+    RetransmitCancel { branch: usize, generation: u32 },
+    /// Send our final reply again (no ACK yet).
+    RetransmitReply { generation: u32 },
+    /// Forget the transaction (wt_timer after completion, or the lifetime cap).
+    Delete,
+    /// The whole-transaction lifetime cap (max_inv_lifetime / max_noninv_lifetime).
+    Lifetime,
+}
+
+pub(crate) struct Entry {
+    pub(crate) at: Instant,
+    sequence: u64,
+    pub(crate) txn: Arc<Transaction>,
+    pub(crate) event: Event,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.at == other.at && self.sequence == other.sequence
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Entry {
+    // Reversed: BinaryHeap is a max-heap and the earliest deadline must come out first.
+    fn cmp(&self, other: &Self) -> CmpOrdering {
+        other.at.cmp(&self.at).then_with(|| other.sequence.cmp(&self.sequence))
+    }
+}
+
+/// The shared deadline heap.
+pub(crate) struct Timers {
+    heap: Mutex<BinaryHeap<Entry>>,
+    wake: Condvar,
+    sequence: AtomicU64,
+    stopped: AtomicBool,
+}
+
+impl Timers {
+    pub(crate) fn new() -> Timers {
+        Timers {
+            heap: Mutex::new(BinaryHeap::new()),
+            wake: Condvar::new(),
+            sequence: AtomicU64::new(0),
+            stopped: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn schedule(&self, after: Duration, txn: &Arc<Transaction>, event: Event) {
+        let at = Instant::now() + after;
+        let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
+        let mut heap = self.heap.lock().unwrap_or_else(|p| p.into_inner());
+        let earliest = heap.peek().is_none_or(|first| at < first.at);
+        heap.push(Entry { at, sequence, txn: txn.clone(), event });
+        drop(heap);
+        if earliest {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Waits for the next due entry; `None` once stopped.
+    pub(crate) fn next_due(&self) -> Option<Entry> {
+        let mut heap = self.heap.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if self.stopped.load(Ordering::Relaxed) {
+                return None;
+            }
+            let now = Instant::now();
+            match heap.peek() {
+                Some(first) if first.at <= now => return heap.pop(),
+                Some(first) => {
+                    let wait = first.at - now;
+                    heap = self.wake.wait_timeout(heap, wait).unwrap_or_else(|p| p.into_inner()).0;
+                }
+                None => {
+                    heap = self.wake.wait_timeout(heap, Duration::from_secs(1)).unwrap_or_else(|p| p.into_inner()).0;
+                }
+            }
+        }
+    }
+
+    pub(crate) fn stop(&self) {
+        self.stopped.store(true, Ordering::Relaxed);
+        self.wake.notify_all();
+    }
+
+    pub(crate) fn pending(&self) -> usize {
+        self.heap.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
