@@ -196,7 +196,7 @@ fn a_silent_server_gives_408_after_fr_timer_and_a_ringing_one_after_fr_inv_timer
     let elapsed = started.elapsed();
     assert_eq!(start_line(&timeout), "SIP/2.0 408 Request Timeout");
     assert!(tag(header(&timeout, "To")).is_some(), "a local 408 has tm's To-tag");
-    assert!(elapsed >= Duration::from_millis(950) && elapsed < Duration::from_millis(2500), "{elapsed:?}");
+    assert!(elapsed >= Duration::from_millis(950) && elapsed < Duration::from_millis(4000), "{elapsed:?}");
     // Retransmitted over UDP meanwhile: at 0, 500 ms (and maybe 1.5 s is past fr_timer).
     let server = &setup.servers[0];
     let mut copies = 0;
@@ -216,7 +216,7 @@ fn a_silent_server_gives_408_after_fr_timer_and_a_ringing_one_after_fr_inv_timer
     expect(client, "SIP/2.0 180");
     let cancel = expect(ringing_server, "CANCEL");
     let waited = rang.elapsed();
-    assert!(waited >= Duration::from_millis(1400) && waited < Duration::from_millis(3000), "{waited:?}");
+    assert!(waited >= Duration::from_millis(1400) && waited < Duration::from_millis(4500), "{waited:?}");
     ringing_server.send(setup.proxy_addr, &reply_to(&cancel, 200, "OK"));
     let timeout = expect(client, "SIP/2.0 408");
     assert_eq!(header(&timeout, "CSeq"), "1 INVITE");

@@ -48,6 +48,7 @@ pub(crate) fn call(f: &mut FnGen<'_, '_>, call: &Call) -> Option<GenCall> {
         "sanity" => args.sanity(),
         "xlog" => args.xlog(),
         "tm" => args.tm(),
+        "tmx" => args.tmx(),
         "rr" => args.rr(),
         other => {
             args.f.g.unsupported(call.span, format!("the {other} module (`{name}`)"));
@@ -503,6 +504,21 @@ impl Args<'_, '_, '_, '_> {
             ("t_release", 0) => quote!(rt::tm::t_release(cx)),
             ("t_lookup_request", 0) => quote!(rt::tm::t_lookup_request(cx)),
             ("t_retransmit_reply", 0) => quote!(rt::tm::t_retransmit_reply(cx)),
+            _ => return None,
+        })
+    }
+
+    // ---- tmx ---------------------------------------------------------------------------
+
+    fn tmx(&mut self) -> Option<TokenStream> {
+        // The route type is known when the code is generated.
+        let kind = self.f.kind;
+        let answer = |yes: bool| if yes { quote!(1i32) } else { quote!(-1i32) };
+        Some(match (self.name(), self.argc()) {
+            ("t_is_failure_route", 0) => answer(kind == Kind::Failure),
+            ("t_is_branch_route", 0) => answer(kind == Kind::Branch),
+            ("t_is_reply_route", 0) => answer(kind == Kind::TmReply),
+            ("t_is_request_route", 0) => answer(kind == Kind::Request),
             _ => return None,
         })
     }

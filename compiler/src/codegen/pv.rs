@@ -59,6 +59,9 @@ pub(crate) fn read(f: &mut FnGen<'_, '_>, pv: &Pv) -> Option<Code> {
         "rc" | "retcode" | "?" => quote!(rt::pv::rc(cx)),
         "null" => quote!(rt::Value::Null),
         "Ts" => quote!(rt::pv::unix_time()),
+        "T_reply_code" => quote!(rt::tm::reply_code(cx)),
+        "T_reply_reason" => quote!(rt::tm::reply_reason(cx)),
+        "T_branch_idx" => quote!(rt::tm::branch_index(cx)),
         "hdr" => {
             let name = bytes_lit(inner.as_bytes());
             quote!(rt::pv::header(cx, #name))

@@ -221,7 +221,6 @@ pub static KAMAILIO_MODULES: &[&str] = &[
     "tls_wolfssl",
     "tlsa",
     "tmrec",
-    "tmx",
     "topoh",
     "topos",
     "topos_htable",

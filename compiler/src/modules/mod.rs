@@ -19,6 +19,7 @@ pub mod siputils;
 pub mod sl;
 pub mod textops;
 pub mod tm;
+pub mod tmx;
 pub mod xlog;
 
 use std::fmt;
@@ -347,6 +348,7 @@ pub static MODULES: &[&Module] = &[
     &core::MODULE,
     &sl::MODULE,
     &tm::MODULE,
+    &tmx::MODULE,
     &rr::MODULE,
     &textops::MODULE,
     &pv::MODULE,

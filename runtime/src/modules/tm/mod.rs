@@ -355,6 +355,27 @@ pub fn reply_code<K: RouteKind, S, W>(cx: &Ctx<'_, K, S, W>) -> Value {
     }
 }
 
+/// `$T_reply_reason`: the reason phrase of the reply `$T_reply_code` is about.
+pub fn reply_reason<K: RouteKind, S, W>(cx: &Ctx<'_, K, S, W>) -> Value {
+    match K::ID {
+        KindId::TmReply | KindId::CoreReply => cx.msg.reason().map_or(Value::Null, Value::from_slice),
+        KindId::Failure => {
+            let Some((txn, index)) = cx.env.txn.as_ref().zip(cx.env.tm_branch) else { return Value::Null };
+            let state = txn.state();
+            let Some(branch) = state.branches.get(index) else { return Value::Null };
+            match &branch.final_reply {
+                Some(bytes) => crate::sip::Message::parse(bytes.clone())
+                    .ok()
+                    .and_then(|m| m.reason().map(Value::from_slice))
+                    .unwrap_or(Value::Null),
+                None if branch.timed_out => Value::str(b"Request Timeout"),
+                None => Value::Null,
+            }
+        }
+        _ => Value::Null,
+    }
+}
+
 /// `$T_branch_idx`: the branch a failure/onreply/branch route runs for.
 pub fn branch_index<K: RouteKind, S, W>(cx: &Ctx<'_, K, S, W>) -> Value {
     match cx.env.tm_branch {
