@@ -316,3 +316,28 @@ fn wait_for_signal() -> std::io::Result<()> {
         }
     })
 }
+
+/// An [`Io`] over real UDP sockets on loopback, for unit tests of code that needs the
+/// instance's addresses (`myself`, Via, Record-Route).
+#[cfg(test)]
+pub(crate) fn test_io(config: Config) -> Io {
+    let mut endpoints = Vec::new();
+    for listen in config.listen.iter().filter(|l| l.proto == Transport::Udp) {
+        // SO_REUSEPORT, as the workers bind: tests running in parallel share addresses.
+        let socket = udp::bind(listen.addr).expect("test socket");
+        let local = socket.local_addr().expect("bound");
+        endpoints.push(UdpEndpoint { local, advertise: listen.advertise.clone(), socket });
+    }
+    let first = endpoints.first().map(|e| e.local);
+    let (tcp, _) = TcpSender::new(Vec::new());
+    let globals: &'static Globals = Box::leak(Box::new(Globals {
+        sl_tag_base: crate::modules::sl::tag_base(first),
+        tm: Tm::new(config.tm.clone(), first),
+        config,
+        udp: endpoints,
+        tcp,
+        dns: Resolver::new(),
+        stats: Stats::default(),
+    }));
+    Io::new(globals, Some(0))
+}

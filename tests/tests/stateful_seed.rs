@@ -275,3 +275,35 @@ fn out_of_dialog_non_invites_get_404_and_unmatched_cancels_nothing() {
     client.send(setup.proxy_addr, &bye.text());
     assert_eq!(start_line(&expect(client, "SIP/2.0")), "SIP/2.0 404 Not here");
 }
+
+#[test]
+fn a_winning_503_goes_upstream_as_500() {
+    let setup = setup(146, "");
+    let client = &setup.client;
+    client.send(setup.proxy_addr, &Request::new("INVITE", "sip:bob@127.0.146.1", client.addr(), "remap").text());
+    expect(client, "SIP/2.0 100");
+    let server = &setup.servers[0];
+    let forwarded = expect(server, "INVITE");
+    server.send(setup.proxy_addr, &reply_to(&forwarded, 503, "Service Unavailable"));
+    expect(server, "ACK");
+    let reply = expect(client, "SIP/2.0 5");
+    assert_eq!(start_line(&reply), "SIP/2.0 500 Service Unavailable");
+}
+
+#[test]
+fn a_send_failure_is_answered_by_tm_at_the_end_of_the_script() {
+    // The first destination has no socket of its family: t_relay fails with E_SEND, the
+    // seed's sl_reply_error() leaves the reply to tm (-3), which sends it statefully.
+    let config = seed_config("12-stateful-load-balancer.cfg", &[("1.2.3.4", "[::1]"), ("2.3.4.5", "127.0.147.3")]);
+    let binary = build("seed-12-unsendable", &config);
+    let proxy = Proxy::start(&binary, &["-l", "udp:127.0.147.1:5060"]);
+    let client = Peer::bind("127.0.147.9:0");
+    let invite = Request::new("INVITE", "sip:bob@127.0.147.1", client.addr(), "unsendable");
+    client.send("127.0.147.1:5060".parse().expect("address"), &invite.text());
+    expect(&client, "SIP/2.0 100");
+    let reply = expect(&client, "SIP/2.0 4");
+    assert_eq!(start_line(&reply), "SIP/2.0 477 Unfortunately error on sending to next hop occurred (477/TM)");
+    assert!(tag(header(&reply, "To")).is_some());
+    let (status, log) = proxy.stop();
+    assert!(status.success(), "{log}");
+}

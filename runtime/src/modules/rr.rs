@@ -285,3 +285,98 @@ pub fn check_route_param<K: RouteKind, S, W>(cx: &Ctx<'_, K, S, W>, re: &Regex) 
         _ => -1,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::BytesMut;
+
+    use super::*;
+    use crate::config::{Config, parse_listen};
+    use crate::context::{MsgEnv, Request};
+
+    /// Runs `loose_route` on `text` as received by a proxy at 127.0.42.1:5060.
+    fn route(text: &str) -> (i32, MsgEnv, String) {
+        let mut config = Config::default();
+        config.listen = parse_listen("udp:127.0.42.1:5060", 5060).expect("listen");
+        let io = crate::server::test_io(config);
+        let mut msg = Message::parse(Bytes::from(text.replace('\n', "\r\n"))).expect("parses");
+        let src = "127.0.42.9:5062".parse().expect("address");
+        let mut env = MsgEnv::new(src, "127.0.42.1:5060".parse().expect("address"), Transport::Udp);
+        let (mut shared, mut worker) = ((), ());
+        let code = {
+            let mut cx: Ctx<'_, Request, (), ()> = Ctx::new(&mut msg, &mut env, &mut shared, &mut worker, &io);
+            loose_route(&mut cx)
+        };
+        let mut out = BytesMut::new();
+        msg.write_to(&mut out);
+        (code, env, String::from_utf8_lossy(&out).into_owned())
+    }
+
+    fn request(ruri: &str, to_tag: bool, routes: &[&str]) -> String {
+        let mut text = format!("BYE {ruri} SIP/2.0\nVia: SIP/2.0/UDP 127.0.42.9:5062;branch=z9hG4bKx\n");
+        for r in routes {
+            text.push_str(&format!("Route: {r}\n"));
+        }
+        let tag = if to_tag { ";tag=t" } else { "" };
+        text.push_str(&format!(
+            "From: <sip:a@x>;tag=f\nTo: <sip:b@y>{tag}\nCall-ID: c\nCSeq: 2 BYE\nContent-Length: 0\n\n"
+        ));
+        text
+    }
+
+    #[test]
+    fn no_route_is_minus_one() {
+        assert_eq!(route(&request("sip:b@10.0.0.2", true, &[])).0, -1);
+    }
+
+    #[test]
+    fn our_entry_is_removed_and_the_next_loose_hop_becomes_du() {
+        let (code, env, out) =
+            route(&request("sip:b@10.0.0.2", true, &["<sip:127.0.42.1;lr;ftag=f>", "<sip:10.0.0.7;lr>"]));
+        assert_eq!(code, 1);
+        assert_eq!(env.dst_uri.as_deref(), Some(&b"sip:10.0.0.7;lr"[..]));
+        assert_eq!(env.new_uri, None);
+        assert!(!out.contains("127.0.42.1;lr"), "{out}");
+        assert!(out.contains("Route: <sip:10.0.0.7;lr>"), "{out}");
+        assert_eq!(env.routed.expect("ours").params, Bytes::from_static(b";lr;ftag=f"));
+    }
+
+    #[test]
+    fn only_our_entry_on_an_initial_request_is_minus_three() {
+        let (code, _, out) = route(&request("sip:b@10.0.0.2", false, &["<sip:127.0.42.1;lr>"]));
+        assert_eq!(code, -3);
+        assert!(!out.contains("Route:"), "{out}");
+        // In a dialog the same is a success: the R-URI is the next hop.
+        assert_eq!(route(&request("sip:b@10.0.0.2", true, &["<sip:127.0.42.1;lr>"])).0, 1);
+    }
+
+    #[test]
+    fn a_strict_next_hop_takes_the_request_uri() {
+        let (code, env, out) = route(&request("sip:b@10.0.0.2", true, &["<sip:127.0.42.1;lr>, <sip:strict.example>"]));
+        assert_eq!(code, 1);
+        assert_eq!(env.new_uri.as_deref(), Some(&b"sip:strict.example"[..]));
+        assert!(out.ends_with("Route: <sip:b@10.0.0.2>\r\n\r\n"), "{out}");
+        assert!(!out.contains("<sip:strict.example>"), "{out}");
+    }
+
+    #[test]
+    fn after_a_strict_router_the_last_route_becomes_the_request_uri() {
+        let (code, env, out) = route(&request("sip:127.0.42.1;lr", true, &["<sip:10.0.0.7;lr>", "<sip:b@10.0.0.2>"]));
+        assert_eq!(code, 1);
+        assert_eq!(env.dst_uri.as_deref(), Some(&b"sip:10.0.0.7;lr"[..]));
+        assert_eq!(env.new_uri.as_deref(), Some(&b"sip:b@10.0.0.2"[..]));
+        assert!(out.contains("Route: <sip:10.0.0.7;lr>") && !out.contains("<sip:b@10.0.0.2>"), "{out}");
+    }
+
+    #[test]
+    fn both_double_record_route_entries_are_removed() {
+        let (code, env, out) = route(&request(
+            "sip:b@10.0.0.2",
+            true,
+            &["<sip:127.0.42.1;r2=on;lr>", "<sip:127.0.42.1;transport=tcp;r2=on;lr>", "<sip:10.0.0.7;lr>"],
+        ));
+        assert_eq!(code, 1);
+        assert_eq!(env.dst_uri.as_deref(), Some(&b"sip:10.0.0.7;lr"[..]));
+        assert_eq!(out.matches("Route:").count(), 1, "{out}");
+    }
+}

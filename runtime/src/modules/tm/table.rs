@@ -227,3 +227,127 @@ fn local_tag_matches(msg: &Message, txn: &Transaction) -> bool {
     let tag = msg.to().ok().and_then(|t| t.tag()).unwrap_or_default();
     txn.state().uas.local_to_tag.as_ref().is_some_and(|ours| &ours[..] == tag)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::core::branch::{branch_value, request_digest, request_hash};
+    use crate::server::Received;
+    use crate::sip::Transport;
+    use crate::transport::Destination;
+
+    fn msg(text: &str) -> Message {
+        Message::parse(Bytes::from(text.replace('\n', "\r\n"))).expect("parses")
+    }
+
+    fn invite(branch: &str, via_port: &str) -> Message {
+        msg(&format!(
+            "INVITE sip:b@10.0.0.2 SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.9{via_port};branch={branch}\nFrom: <sip:a@x>;tag=f\nTo: <sip:b@y>\nCall-ID: call\nCSeq: 1 INVITE\n\n"
+        ))
+    }
+
+    fn table_with(request: &Message) -> (Table, Arc<Transaction>) {
+        let table = Table::new(10);
+        table.reserve().expect("room");
+        let addr = "10.0.0.9:5060".parse().expect("address");
+        let received = Received { src: addr, local: addr, proto: Transport::Udp, conn: None };
+        let dest = Destination { addr, proto: Transport::Udp, conn: None };
+        let txn = Arc::new(Transaction::new(
+            table.next_id(),
+            request_hash(request),
+            request_digest(request),
+            request,
+            MatchKey::of(request).expect("key"),
+            received,
+            dest,
+            (Duration::from_secs(30), Duration::from_secs(120)),
+        ));
+        table.insert(txn.clone());
+        (table, txn)
+    }
+
+    #[test]
+    fn rfc3261_retransmissions_match_by_branch_and_sent_by() {
+        let (table, txn) = table_with(&invite("z9hG4bKaaa", ""));
+        assert!(
+            matches!(table.lookup_request(&invite("z9hG4bKaaa", "")), RequestMatch::Retransmission(t) if t.id == txn.id)
+        );
+        // An explicit 5060 is the default port.
+        assert!(matches!(table.lookup_request(&invite("z9hG4bKaaa", ":5060")), RequestMatch::Retransmission(_)));
+        assert!(matches!(table.lookup_request(&invite("z9hG4bKbbb", "")), RequestMatch::None));
+        assert!(matches!(table.lookup_request(&invite("z9hG4bKaaa", ":5070")), RequestMatch::None));
+    }
+
+    #[test]
+    fn an_ack_matches_only_after_a_negative_final() {
+        let (table, txn) = table_with(&invite("z9hG4bKaaa", ""));
+        let ack = msg(
+            "ACK sip:b@10.0.0.2 SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKaaa\nFrom: <sip:a@x>;tag=f\nTo: <sip:b@y>;tag=u\nCall-ID: call\nCSeq: 1 ACK\n\n",
+        );
+        txn.state().uas.status = 200;
+        assert!(matches!(table.lookup_request(&ack), RequestMatch::None), "a proxied 2xx's ACK is end to end");
+        txn.state().uas.status = 486;
+        assert!(matches!(table.lookup_request(&ack), RequestMatch::Ack(_)));
+    }
+
+    #[test]
+    fn rfc2543_requests_match_on_the_whole_key() {
+        let (table, _) = table_with(&invite("old-style", ""));
+        assert!(matches!(table.lookup_request(&invite("old-style", "")), RequestMatch::Retransmission(_)));
+        let other_to = msg(
+            "INVITE sip:b@10.0.0.2 SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.9;branch=old-style\nFrom: <sip:a@x>;tag=f\nTo: <sip:c@y>\nCall-ID: call\nCSeq: 1 INVITE\n\n",
+        );
+        assert!(matches!(table.lookup_request(&other_to), RequestMatch::None));
+    }
+
+    #[test]
+    fn a_cancel_finds_its_invite_and_replies_find_their_branch() {
+        let request = invite("z9hG4bKaaa", "");
+        let (table, txn) = table_with(&request);
+        let cancel = msg(
+            "CANCEL sip:b@10.0.0.2 SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKaaa\nFrom: <sip:a@x>;tag=f\nTo: <sip:b@y>\nCall-ID: call\nCSeq: 1 CANCEL\n\n",
+        );
+        assert_eq!(table.lookup_invite_of_cancel(&cancel).map(|t| t.id), Some(txn.id));
+
+        let branch = String::from_utf8(branch_value(txn.hash, &txn.md5, 0)).expect("ascii");
+        let reply = |method: &str| {
+            msg(&format!(
+                "SIP/2.0 180 Ringing\nVia: SIP/2.0/UDP 10.0.0.1;branch={branch}\nVia: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKaaa\nFrom: <sip:a@x>;tag=f\nTo: <sip:b@y>;tag=u\nCall-ID: call\nCSeq: 1 {method}\n\n"
+            ))
+        };
+        assert!(table.lookup_reply(&reply("INVITE")).is_none(), "no branch sent yet");
+        let dest = txn.state().uas.dest;
+        txn.state().branches.push(super::super::transaction::Branch {
+            dest,
+            request: Bytes::new(),
+            last_code: 0,
+            final_reply: None,
+            final_code: 0,
+            timed_out: false,
+            retransmit_generation: 0,
+            retransmit_interval: Duration::from_millis(500),
+            fr_generation: 0,
+            cancel: super::super::transaction::Cancel::None,
+            cancel_generation: 0,
+            cancel_interval: Duration::from_millis(500),
+            cancel_sent_at: None,
+        });
+        let (found, index, cancel_reply) = table.lookup_reply(&reply("INVITE")).expect("matched");
+        assert_eq!((found.id, index, cancel_reply), (txn.id, 0, false));
+        assert!(table.lookup_reply(&reply("CANCEL")).is_some_and(|(_, _, c)| c), "our CANCEL's reply");
+        assert!(table.lookup_reply(&reply("BYE")).is_none());
+        assert!(table.remove(&txn));
+        assert_eq!(table.len(), 0);
+    }
+
+    #[test]
+    fn the_table_refuses_beyond_its_capacity() {
+        let table = Table::new(2);
+        assert!(table.reserve().is_ok() && table.reserve().is_ok());
+        assert_eq!(table.reserve(), Err(Full));
+    }
+}
