@@ -296,8 +296,7 @@ mod tests {
 
     /// Runs `loose_route` on `text` as received by a proxy at 127.0.42.1:5060.
     fn route(text: &str) -> (i32, MsgEnv, String) {
-        let mut config = Config::default();
-        config.listen = parse_listen("udp:127.0.42.1:5060", 5060).expect("listen");
+        let config = Config { listen: parse_listen("udp:127.0.42.1:5060", 5060).expect("listen"), ..Config::default() };
         let io = crate::server::test_io(config);
         let mut msg = Message::parse(Bytes::from(text.replace('\n', "\r\n"))).expect("parses");
         let src = "127.0.42.9:5062".parse().expect("address");
