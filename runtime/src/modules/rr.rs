@@ -301,9 +301,9 @@ mod tests {
         let mut msg = Message::parse(Bytes::from(text.replace('\n', "\r\n"))).expect("parses");
         let src = "127.0.42.9:5062".parse().expect("address");
         let mut env = MsgEnv::new(src, "127.0.42.1:5060".parse().expect("address"), Transport::Udp);
-        let (mut shared, mut worker) = ((), ());
+        let mut worker = ();
         let code = {
-            let mut cx: Ctx<'_, Request, (), ()> = Ctx::new(&mut msg, &mut env, &mut shared, &mut worker, &io);
+            let mut cx: Ctx<'_, Request, (), ()> = Ctx::new(&mut msg, &mut env, &(), &mut worker, &io);
             loose_route(&mut cx)
         };
         let mut out = BytesMut::new();
