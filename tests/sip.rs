@@ -67,7 +67,7 @@ impl Request {
             method: method.to_string(),
             ruri: ruri.to_string(),
             from,
-            branch: format!("z9hG4bK-{call_id}-{method}").to_ascii_lowercase(),
+            branch: format!("z9hG4bK-{call_id}-{}", method.to_ascii_lowercase()),
             call_id: call_id.to_string(),
             cseq: 1,
             to_tag: None,

@@ -155,6 +155,17 @@ fn parallel_fork_picks_the_best_failure(setup: &Setup) {
     // Within 4xx the lower code wins.
     let best = expect(&client, "SIP/2.0");
     assert_eq!(start_line(&best), "SIP/2.0 404 Not Found");
+    // Not acknowledged, the final reply is retransmitted (T1 = 500 ms)...
+    let (again, _) = client.recv();
+    assert_eq!(again, best);
+    // ...until the ACK, which t_check_trans absorbs: nothing more comes.
+    let mut ack = Request::new("ACK", "sip:fork@127.0.160.1", client.addr(), "fork-fail");
+    ack.branch = "z9hG4bK-fork-fail-invite".to_string();
+    ack.to_tag = tag(header(&best, "To")).map(str::to_string);
+    client.send(setup.proxy_addr, &ack.text());
+    client.expect_silence(Duration::from_millis(1200));
+    setup.primary.expect_silence(Duration::from_millis(10));
+    setup.backup.expect_silence(Duration::from_millis(10));
 }
 
 fn a_6xx_cancels_the_other_branches(setup: &Setup) {

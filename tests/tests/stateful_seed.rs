@@ -174,7 +174,9 @@ fn cancel_of_a_ringing_call_gives_200_and_487() {
     let terminated = expect(client, "SIP/2.0 487");
     assert_eq!(header(&terminated, "CSeq"), "1 INVITE");
 
-    // The client's ACK for the 487 is absorbed by the transaction.
+    // The client's ACK for the 487 goes nowhere: the seed sends in-dialog requests without
+    // our Route to 404, which sl never sends to an ACK (the seed has no t_check_trans for
+    // ACKs, so tm retransmits the 487 until fr_timer, as Kamailio would).
     let mut ack = invite.clone();
     ack.method = "ACK".to_string();
     ack.to_tag = tag(header(&terminated, "To")).map(str::to_string);

@@ -160,6 +160,37 @@ fn request_route(cx: &mut rt::Ctx<'_, rt::Request, Shared, Worker>) -> rt::Flow 
         } else {
             last = 1;
         }
+        if ({
+            let r: i32 = rt::textops::is_method(
+                cx,
+                rt::MethodSet(rt::MethodSet::bit(rt::Method::Ack)),
+                None,
+            );
+            cx.env.rc = r;
+            r
+        }) > 0
+        {
+            if ({
+                let r: i32 = rt::tm::t_check_trans(cx);
+                cx.env.rc = r;
+                if r == 0 {
+                    return rt::Flow::Exit(0);
+                }
+                r
+            }) > 0
+            {
+                last = rt::tm::t_relay(cx, &TM_ROUTES, rt::tm::Target::NEXT_HOP);
+                cx.env.rc = last;
+                if last == 0 {
+                    return rt::Flow::Exit(0);
+                }
+            } else {
+                last = 1;
+            }
+            return rt::Flow::Exit(1i32);
+        } else {
+            last = 1;
+        }
         last = rt::sl::send_reply(cx, 404i64, b"Not here");
         cx.env.rc = last;
         return rt::Flow::Exit(1i32);
@@ -239,7 +270,7 @@ fn request_route(cx: &mut rt::Ctx<'_, rt::Request, Shared, Worker>) -> rt::Flow 
     cx.env.rc = last;
     rt::Flow::Return(last)
 }
-/// route[RELAY] — examples/stateful-proxy.cfg:80
+/// route[RELAY] — examples/stateful-proxy.cfg:88
 fn route_RELAY(cx: &mut rt::Ctx<'_, rt::Request, Shared, Worker>) -> rt::Flow {
     let mut last: i32 = 1;
     if !(({
@@ -259,7 +290,7 @@ fn route_RELAY(cx: &mut rt::Ctx<'_, rt::Request, Shared, Worker>) -> rt::Flow {
     return rt::Flow::Exit(1i32);
     rt::Flow::Return(last)
 }
-/// branch_route[BRANCH] — examples/stateful-proxy.cfg:88
+/// branch_route[BRANCH] — examples/stateful-proxy.cfg:96
 fn branch_route_BRANCH(
     cx: &mut rt::Ctx<'_, rt::BranchRoute, Shared, Worker>,
 ) -> rt::Flow {
@@ -268,7 +299,7 @@ fn branch_route_BRANCH(
     cx.env.rc = last;
     rt::Flow::Return(last)
 }
-/// onreply_route[REPLY] — examples/stateful-proxy.cfg:93
+/// onreply_route[REPLY] — examples/stateful-proxy.cfg:101
 fn onreply_route_REPLY(cx: &mut rt::Ctx<'_, rt::TmReply, Shared, Worker>) -> rt::Flow {
     let mut last: i32 = 1;
     last = rt::textops::remove_hf(cx, b"X-Internal");
@@ -298,7 +329,7 @@ fn onreply_route_REPLY(cx: &mut rt::Ctx<'_, rt::TmReply, Shared, Worker>) -> rt:
     }
     rt::Flow::Return(last)
 }
-/// failure_route[FAILOVER] — examples/stateful-proxy.cfg:100
+/// failure_route[FAILOVER] — examples/stateful-proxy.cfg:108
 fn failure_route_FAILOVER(
     cx: &mut rt::Ctx<'_, rt::Failure, Shared, Worker>,
 ) -> rt::Flow {

@@ -5,7 +5,7 @@
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use super::transaction::Transaction;
@@ -30,7 +30,9 @@ pub(crate) enum Event {
 pub(crate) struct Entry {
     pub(crate) at: Instant,
     sequence: u64,
-    pub(crate) txn: Arc<Transaction>,
+    /// Weak: a deleted transaction is freed at once, not when its last timer comes due
+    /// (the lifetime cap is minutes away).
+    pub(crate) txn: Weak<Transaction>,
     pub(crate) event: Event,
 }
 
@@ -75,7 +77,7 @@ impl Timers {
         let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
         let mut heap = self.heap.lock().unwrap_or_else(|p| p.into_inner());
         let earliest = heap.peek().is_none_or(|first| at < first.at);
-        heap.push(Entry { at, sequence, txn: txn.clone(), event });
+        heap.push(Entry { at, sequence, txn: Arc::downgrade(txn), event });
         drop(heap);
         if earliest {
             self.wake.notify_one();

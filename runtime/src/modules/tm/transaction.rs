@@ -42,7 +42,8 @@ impl MatchKey {
         let buf = msg.buffer();
         let slice = |bytes: &[u8]| copy_of(buf, bytes);
         Some(MatchKey {
-            rfc3261: branch.len() > 7 && branch[..7].eq_ignore_ascii_case(b"z9hG4bK"),
+            // The magic cookie is compared case-sensitively, as Kamailio does.
+            rfc3261: branch.len() > 7 && branch.starts_with(b"z9hG4bK"),
             branch: slice(branch),
             via_host: slice(via.host()),
             via_port: via.port().unwrap_or(0),
