@@ -4,7 +4,7 @@
 //! Generated code reaches everything through [`__private`]; the rest is public for tests
 //! and tools.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod config;
 pub mod context;

@@ -54,6 +54,8 @@ pub struct Stats {
     pub malformed: AtomicU64,
     pub incomplete: AtomicU64,
     pub acks_absorbed: AtomicU64,
+    /// UDP datagrams the kernel refused to send.
+    pub send_failures: AtomicU64,
 }
 
 /// Instance-wide runtime state, alive for the whole run.

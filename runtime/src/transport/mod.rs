@@ -1,10 +1,11 @@
 //! Sockets: UDP workers (one socket each, SO_REUSEPORT), the TCP thread, and [`Io`], what a
 //! route function uses to send.
 
+pub mod batch;
 pub(crate) mod tcp;
 pub(crate) mod udp;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Instant;
@@ -50,11 +51,32 @@ pub struct Io {
     pub(crate) own_udp: Option<usize>,
     /// When this worker last sent a stateless reply (sl's ACK filter looks back 2 s).
     pub(crate) last_stateless_reply: Cell<Option<Instant>>,
+    /// In a UDP worker: what goes out of its own socket waits here until the end of the
+    /// received batch, then leaves in one `sendmmsg`.
+    queue: Option<RefCell<batch::SendQueue>>,
 }
 
 impl Io {
     pub(crate) fn new(globals: &'static Globals, own_udp: Option<usize>) -> Self {
-        Io { globals, own_udp, last_stateless_reply: Cell::new(None) }
+        Io { globals, own_udp, last_stateless_reply: Cell::new(None), queue: None }
+    }
+
+    /// The `Io` of a UDP worker: sends from its own socket are batched until [`Io::flush`].
+    pub(crate) fn batching(globals: &'static Globals, own_udp: usize) -> Self {
+        Io { queue: Some(RefCell::default()), ..Io::new(globals, Some(own_udp)) }
+    }
+
+    /// Sends what the batch queued.
+    pub(crate) fn flush(&self, socket: &UdpSocket) {
+        if let Some(queue) = &self.queue {
+            let mut queue = queue.borrow_mut();
+            if !queue.is_empty() {
+                let failed = queue.flush(socket);
+                if failed > 0 {
+                    self.globals.stats.send_failures.fetch_add(failed as u64, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        }
     }
 
     pub fn globals(&self) -> &'static Globals {
@@ -98,6 +120,12 @@ impl Io {
         match to.proto {
             Transport::Udp => {
                 let endpoint = self.udp_for(&to.addr).ok_or(SendError::NoSocket)?;
+                if let Some(queue) = &self.queue
+                    && self.own_udp.and_then(|i| self.globals.udp.get(i)).is_some_and(|own| std::ptr::eq(own, endpoint))
+                {
+                    queue.borrow_mut().push(&data, to.addr);
+                    return Ok(());
+                }
                 send_udp(&endpoint.socket, &data, to.addr).map_err(SendError::Io)
             }
             Transport::Tcp => self.globals.tcp.send(to, data),

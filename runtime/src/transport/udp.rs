@@ -4,11 +4,14 @@
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 
-use bytes::BytesMut;
+use std::time::Duration;
+
+use bytes::Bytes;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::sync::watch;
 
 use super::Io;
+use super::batch::RecvBatch;
 use crate::server::{Globals, Received, Script, handle};
 use crate::sip::Transport;
 
@@ -30,38 +33,39 @@ pub(crate) fn bind(addr: SocketAddr) -> io::Result<UdpSocket> {
     Ok(socket.into())
 }
 
-/// Runs one worker until `shutdown` flips.
+/// How often a worker blocked in `recvmmsg` looks at the shutdown flag.
+const SHUTDOWN_POLL: Duration = Duration::from_millis(100);
+
+/// Runs one worker until `shutdown` flips: a blocking batch receive, the pipeline for each
+/// datagram, then one batched send of everything the batch produced on this socket.
 pub(crate) fn run_worker<S: Script>(
     socket: UdpSocket,
     endpoint: usize,
     globals: &'static Globals,
     shared: &'static S::Shared,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) -> io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(async move {
-        let local = socket.local_addr()?;
-        let socket = tokio::net::UdpSocket::from_std(socket)?;
-        let io = Io::new(globals, Some(endpoint));
-        let mut worker = S::worker(shared);
-        let mut buf = BytesMut::with_capacity(MAX_DATAGRAM);
-        loop {
-            buf.clear();
-            buf.reserve(MAX_DATAGRAM);
-            let received = tokio::select! {
-                received = socket.recv_buf_from(&mut buf) => received,
-                _ = shutdown.changed() => return Ok(()),
-            };
-            let src = match received {
-                Ok((_, src)) => src,
-                Err(e) => {
-                    tracing::warn!("udp receive on {local}: {e}");
-                    continue;
-                }
-            };
-            let data = buf.split().freeze();
-            let meta = Received { src, local, proto: Transport::Udp, conn: None };
-            handle::<S>(data, meta, &io, shared, &mut worker);
+    let local = socket.local_addr()?;
+    // Blocking with a timeout: one system call per wake-up, and the flag is still seen.
+    socket.set_nonblocking(false)?;
+    socket.set_read_timeout(Some(SHUTDOWN_POLL))?;
+    let io = Io::batching(globals, endpoint);
+    let mut worker = S::worker(shared);
+    let mut batch = RecvBatch::new(MAX_DATAGRAM);
+    while !*shutdown.borrow() {
+        match batch.recv(&socket) {
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => continue,
+            Err(e) => {
+                tracing::warn!("udp receive on {local}: {e}");
+                continue;
+            }
         }
-    })
+        for (datagram, src) in batch.datagrams() {
+            let meta = Received { src, local, proto: Transport::Udp, conn: None };
+            handle::<S>(Bytes::copy_from_slice(datagram), meta, &io, shared, &mut worker);
+        }
+        io.flush(&socket);
+    }
+    Ok(())
 }

@@ -1,0 +1,260 @@
+//! Batched datagram I/O: `recvmmsg` fills up to [`BATCH`] slots in one system call and
+//! `sendmmsg` sends what a batch produced in one more. At a low rate every datagram still
+//! costs one call each way; under load the kernel entry is shared by the whole batch.
+//!
+//! Public because the benchmark's floor program uses exactly this strategy.
+// The two system calls and the socket address conversions need raw libc structures.
+#![allow(unsafe_code)]
+
+use std::io;
+use std::mem::{size_of, zeroed};
+use std::net::{SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::fd::AsRawFd;
+
+/// Datagrams per system call.
+pub const BATCH: usize = 64;
+
+/// Receive slots: `BATCH` buffers of `slot` bytes each, one allocation.
+pub struct RecvBatch {
+    buffers: Vec<u8>,
+    slot: usize,
+    addrs: Vec<libc::sockaddr_storage>,
+    lens: Vec<usize>,
+    count: usize,
+}
+
+impl RecvBatch {
+    /// `slot` is the largest datagram kept whole; longer ones are truncated (and dropped).
+    pub fn new(slot: usize) -> Self {
+        RecvBatch {
+            buffers: vec![0; slot * BATCH],
+            slot,
+            // SAFETY: sockaddr_storage is plain data; all zeroes is a valid (AF_UNSPEC) value.
+            addrs: vec![unsafe { zeroed() }; BATCH],
+            lens: vec![0; BATCH],
+            count: 0,
+        }
+    }
+
+    /// Blocks until at least one datagram is there (or the socket's receive timeout passes),
+    /// then takes as many as are queued, up to `BATCH`. Returns how many.
+    pub fn recv(&mut self, socket: &impl AsRawFd) -> io::Result<usize> {
+        self.count = 0;
+        let mut iovecs: [libc::iovec; BATCH] =
+            std::array::from_fn(|_| libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 });
+        // SAFETY: mmsghdr is plain data; every pointer is set below before use.
+        let mut headers: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
+        for (i, ((iovec, header), addr)) in iovecs.iter_mut().zip(&mut headers).zip(&mut self.addrs).enumerate() {
+            iovec.iov_base = self.buffers[i * self.slot..].as_mut_ptr().cast();
+            iovec.iov_len = self.slot;
+            header.msg_hdr.msg_iov = iovec;
+            header.msg_hdr.msg_iovlen = 1;
+            header.msg_hdr.msg_name = (addr as *mut libc::sockaddr_storage).cast();
+            header.msg_hdr.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        }
+        // SAFETY: `headers` points at `BATCH` live iovecs, buffers and address slots owned by
+        // `self` or this frame, which outlive the call.
+        let received = unsafe {
+            libc::recvmmsg(
+                socket.as_raw_fd(),
+                headers.as_mut_ptr(),
+                BATCH as libc::c_uint,
+                libc::MSG_WAITFORONE,
+                std::ptr::null_mut(),
+            )
+        };
+        if received < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let received = received as usize;
+        for (i, header) in headers.iter().take(received).enumerate() {
+            let truncated = header.msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
+            self.lens[i] = if truncated { 0 } else { header.msg_len as usize };
+        }
+        self.count = received;
+        Ok(received)
+    }
+
+    /// The datagrams of the last `recv` with their sources (truncated ones and unknown address
+    /// families are skipped).
+    pub fn datagrams(&self) -> impl Iterator<Item = (&[u8], SocketAddr)> + '_ {
+        (0..self.count).filter_map(|i| {
+            let len = self.lens[i];
+            let src = socket_addr(&self.addrs[i])?;
+            (len > 0).then(|| (&self.buffers[i * self.slot..i * self.slot + len], src))
+        })
+    }
+}
+
+/// Datagrams waiting to go out, copied into one buffer, sent with `sendmmsg`.
+#[derive(Default)]
+pub struct SendQueue {
+    data: Vec<u8>,
+    entries: Vec<(usize, usize, SocketAddr)>,
+}
+
+impl SendQueue {
+    pub fn push(&mut self, datagram: &[u8], to: SocketAddr) {
+        let start = self.data.len();
+        self.data.extend_from_slice(datagram);
+        self.entries.push((start, datagram.len(), to));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Sends everything queued, `BATCH` per call. A datagram the kernel refuses (full buffer,
+    /// unreachable address) is dropped and counted in the result, as a lost UDP datagram would
+    /// be; the rest still go.
+    pub fn flush(&mut self, socket: &impl AsRawFd) -> usize {
+        let mut failed = 0;
+        let mut next = 0;
+        while next < self.entries.len() {
+            let chunk = &self.entries[next..(next + BATCH).min(self.entries.len())];
+            let mut addrs: [libc::sockaddr_storage; BATCH] = unsafe { zeroed() };
+            let mut iovecs: [libc::iovec; BATCH] =
+                std::array::from_fn(|_| libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 });
+            // SAFETY: plain data, filled below.
+            let mut headers: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
+            for (i, &(start, len, to)) in chunk.iter().enumerate() {
+                let addr_len = write_socket_addr(to, &mut addrs[i]);
+                iovecs[i].iov_base = self.data[start..].as_mut_ptr().cast();
+                iovecs[i].iov_len = len;
+                headers[i].msg_hdr.msg_iov = &mut iovecs[i];
+                headers[i].msg_hdr.msg_iovlen = 1;
+                headers[i].msg_hdr.msg_name = (&mut addrs[i] as *mut libc::sockaddr_storage).cast();
+                headers[i].msg_hdr.msg_namelen = addr_len;
+            }
+            // SAFETY: the first `chunk.len()` headers point at live iovecs, data and addresses.
+            let sent =
+                unsafe { libc::sendmmsg(socket.as_raw_fd(), headers.as_mut_ptr(), chunk.len() as libc::c_uint, 0) };
+            if sent <= 0 {
+                let error = io::Error::last_os_error();
+                if sent < 0 && error.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                // The first datagram of the chunk failed: drop it and go on with the next.
+                tracing::debug!("udp send to {}: {error}", chunk[0].2);
+                failed += 1;
+                next += 1;
+            } else {
+                next += sent as usize;
+            }
+        }
+        self.data.clear();
+        self.entries.clear();
+        failed
+    }
+}
+
+fn socket_addr(storage: &libc::sockaddr_storage) -> Option<SocketAddr> {
+    match i32::from(storage.ss_family) {
+        libc::AF_INET => {
+            // SAFETY: the family says the storage holds a sockaddr_in.
+            let v4 = unsafe { &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            let ip = u32::from_be(v4.sin_addr.s_addr);
+            Some(SocketAddr::V4(SocketAddrV4::new(ip.into(), u16::from_be(v4.sin_port))))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the family says the storage holds a sockaddr_in6.
+            let v6 = unsafe { &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+            Some(SocketAddr::V6(SocketAddrV6::new(
+                v6.sin6_addr.s6_addr.into(),
+                u16::from_be(v6.sin6_port),
+                v6.sin6_flowinfo,
+                v6.sin6_scope_id,
+            )))
+        }
+        _ => None,
+    }
+}
+
+fn write_socket_addr(addr: SocketAddr, storage: &mut libc::sockaddr_storage) -> libc::socklen_t {
+    match addr {
+        SocketAddr::V4(v4) => {
+            // SAFETY: sockaddr_storage is large and aligned enough for a sockaddr_in.
+            let out = unsafe { &mut *(storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            out.sin_family = libc::AF_INET as libc::sa_family_t;
+            out.sin_port = v4.port().to_be();
+            out.sin_addr = libc::in_addr { s_addr: u32::from(*v4.ip()).to_be() };
+            size_of::<libc::sockaddr_in>() as libc::socklen_t
+        }
+        SocketAddr::V6(v6) => {
+            // SAFETY: as above, for a sockaddr_in6.
+            let out = unsafe { &mut *(storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+            out.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+            out.sin6_port = v6.port().to_be();
+            out.sin6_flowinfo = v6.flowinfo();
+            out.sin6_addr = libc::in6_addr { s6_addr: v6.ip().octets() };
+            out.sin6_scope_id = v6.scope_id();
+            size_of::<libc::sockaddr_in6>() as libc::socklen_t
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::UdpSocket;
+    use std::time::Duration;
+
+    #[test]
+    fn a_queue_goes_out_in_one_flush_and_comes_in_as_one_batch() {
+        let receiver = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        receiver.set_read_timeout(Some(Duration::from_secs(2))).expect("timeout");
+        let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let to = receiver.local_addr().expect("addr");
+        let mut queue = SendQueue::default();
+        for i in 0..100 {
+            queue.push(format!("datagram {i}").as_bytes(), to);
+        }
+        assert_eq!(queue.flush(&sender), 0);
+        assert!(queue.is_empty());
+
+        let mut batch = RecvBatch::new(2048);
+        let mut seen = Vec::new();
+        while seen.len() < 100 {
+            let n = batch.recv(&receiver).expect("recv");
+            assert!(n <= BATCH);
+            for (data, src) in batch.datagrams() {
+                assert_eq!(src, sender.local_addr().expect("addr"));
+                seen.push(String::from_utf8(data.to_vec()).expect("text"));
+            }
+        }
+        let expected: Vec<String> = (0..100).map(|i| format!("datagram {i}")).collect();
+        assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn a_datagram_longer_than_a_slot_is_skipped() {
+        let receiver = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        receiver.set_read_timeout(Some(Duration::from_secs(2))).expect("timeout");
+        let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let to = receiver.local_addr().expect("addr");
+        sender.send_to(&[b'x'; 300], to).expect("send");
+        sender.send_to(b"short", to).expect("send");
+        let mut batch = RecvBatch::new(256);
+        let mut kept = Vec::new();
+        while kept.is_empty() {
+            batch.recv(&receiver).expect("recv");
+            kept.extend(batch.datagrams().map(|(d, _)| d.to_vec()));
+        }
+        assert_eq!(kept, vec![b"short".to_vec()]);
+    }
+
+    #[test]
+    fn ipv6_addresses_round_trip() {
+        let addr: SocketAddr = "[::1]:5060".parse().expect("addr");
+        let mut storage: libc::sockaddr_storage = unsafe { zeroed() };
+        write_socket_addr(addr, &mut storage);
+        assert_eq!(socket_addr(&storage), Some(addr));
+        let addr: SocketAddr = "127.0.0.9:5070".parse().expect("addr");
+        write_socket_addr(addr, &mut storage);
+        assert_eq!(socket_addr(&storage), Some(addr));
+    }
+}
