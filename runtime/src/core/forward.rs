@@ -102,19 +102,20 @@ pub(crate) fn via_fixups(msg: &Message, env: &MsgEnv) -> SmallVec<[(u32, u32, Ve
     let has_rport = via.rport() != Rport::Absent;
     let needs_received = via.received().is_some() || has_rport || !ip_text_is(via.host(), src_ip);
     let at = via.sent_by_end();
-    let rport_text = format!(";rport={}", env.src.port()).into_bytes();
+    let rport_text = || format!(";rport={}", env.src.port()).into_bytes();
     if env.force_rport && !has_rport {
-        edits.push((at, at, rport_text.clone()));
+        edits.push((at, at, rport_text()));
     }
     if needs_received {
-        let text = format!(";received={src_ip}").into_bytes();
+        let mut text = b";received=".to_vec();
+        text.extend_from_slice(crate::transport::IpText::new(src_ip).as_bytes());
         match via.received_param() {
             Some(old) => edits.push((old.start, old.end, text)),
             None => edits.push((at, at, text)),
         }
     }
     if let Some(old) = via.rport_param() {
-        edits.push((old.start, old.end, rport_text));
+        edits.push((old.start, old.end, rport_text()));
     }
     edits
 }

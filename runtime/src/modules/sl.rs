@@ -45,15 +45,28 @@ fn tag_base_of(seed: &[u8], first_listen: Option<SocketAddr>) -> [u8; 32] {
     hex
 }
 
-/// CRC-16/CCITT (poly 0x1021, initial 0xffff).
+/// CRC-16/CCITT (poly 0x1021, initial 0xffff), a table lookup per byte: it runs twice for
+/// every local reply.
 fn crc16(parts: &[&[u8]]) -> u16 {
+    const TABLE: [u16; 256] = {
+        let mut table = [0u16; 256];
+        let mut i = 0;
+        while i < 256 {
+            let mut crc = (i as u16) << 8;
+            let mut bit = 0;
+            while bit < 8 {
+                crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
+                bit += 1;
+            }
+            table[i] = crc;
+            i += 1;
+        }
+        table
+    };
     let mut crc: u16 = 0xffff;
     for part in parts {
         for &byte in *part {
-            crc ^= u16::from(byte) << 8;
-            for _ in 0..8 {
-                crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
-            }
+            crc = (crc << 8) ^ TABLE[usize::from((crc >> 8) as u8 ^ byte)];
         }
     }
     crc
@@ -118,7 +131,7 @@ pub(crate) fn build_local(
     }
     let via = msg.top_via().ok()?;
     let rport = wants_rport(msg, env);
-    let src_ip = env.src.ip().to_string();
+    let src_ip = crate::transport::IpText::new(env.src.ip());
     let needs_received = rport || via.received().is_some() || !ip_text_is(via.host(), env.src.ip());
     let to_tag = (code >= 180 && msg.to().is_ok_and(|t| t.tag().is_none())).then_some(to_tag);
     let contact = if (300..400).contains(&code) { contact_header(env.new_uri.as_ref(), &env.branches) } else { None };
@@ -126,20 +139,11 @@ pub(crate) fn build_local(
     if let Some(contact) = &contact {
         headers.push(contact);
     }
-    let default_server;
     let config = &io.globals.config;
     let server = if config.server_signature {
         Some(match &config.server_header {
             Some(text) => text.as_bytes(),
-            None => {
-                default_server = format!(
-                    "sipcfg ({} ({}/{}))",
-                    env!("CARGO_PKG_VERSION"),
-                    std::env::consts::ARCH,
-                    std::env::consts::OS
-                );
-                default_server.as_bytes()
-            }
+            None => default_server_header().as_bytes(),
         })
     } else {
         None
@@ -160,6 +164,14 @@ pub(crate) fn build_local(
     let mut out = BytesMut::with_capacity(msg.as_bytes().len().min(2048) + 256);
     build_reply(msg, &spec, &mut out).ok()?;
     Some(out.freeze())
+}
+
+/// The Server header when server_signature is on and server_header is not set.
+fn default_server_header() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        format!("sipcfg ({} ({}/{}))", env!("CARGO_PKG_VERSION"), std::env::consts::ARCH, std::env::consts::OS)
+    })
 }
 
 /// Builds and sends a local stateless reply. Returns 1, -1 on failure.

@@ -14,50 +14,66 @@ use std::os::fd::AsRawFd;
 /// Datagrams per system call.
 pub const BATCH: usize = 64;
 
-/// Receive slots: `BATCH` buffers of `slot` bytes each, one allocation.
+/// Receive slots: `BATCH` buffers of `slot` bytes each, one allocation, and the kernel's
+/// message headers pointing into them, set up once (the heap blocks never move).
 pub struct RecvBatch {
     buffers: Vec<u8>,
     slot: usize,
     addrs: Vec<libc::sockaddr_storage>,
+    iovecs: Vec<libc::iovec>,
+    headers: Vec<libc::mmsghdr>,
     lens: Vec<usize>,
     count: usize,
+    /// Headers the last call filled in.
+    used: usize,
 }
+
+// SAFETY: the raw pointers in `iovecs` and `headers` only point into the batch's own heap
+// blocks, which move with it.
+unsafe impl Send for RecvBatch {}
 
 impl RecvBatch {
     /// `slot` is the largest datagram kept whole; longer ones are truncated (and dropped).
     pub fn new(slot: usize) -> Self {
-        RecvBatch {
+        let mut batch = RecvBatch {
             buffers: vec![0; slot * BATCH],
             slot,
-            // SAFETY: sockaddr_storage is plain data; all zeroes is a valid (AF_UNSPEC) value.
+            // SAFETY: sockaddr_storage, iovec and mmsghdr are plain data; all zeroes is a
+            // valid value of each (null pointers are replaced below).
             addrs: vec![unsafe { zeroed() }; BATCH],
+            iovecs: vec![libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; BATCH],
+            headers: vec![unsafe { zeroed() }; BATCH],
             lens: vec![0; BATCH],
             count: 0,
+            used: 0,
+        };
+        for i in 0..BATCH {
+            batch.iovecs[i].iov_base = batch.buffers[i * slot..].as_mut_ptr().cast();
+            batch.iovecs[i].iov_len = slot;
+            let header = &mut batch.headers[i].msg_hdr;
+            header.msg_iov = &mut batch.iovecs[i];
+            header.msg_iovlen = 1;
+            header.msg_name = (&mut batch.addrs[i] as *mut libc::sockaddr_storage).cast();
+            header.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         }
+        batch
     }
 
     /// Blocks until at least one datagram is there (or the socket's receive timeout passes),
     /// then takes as many as are queued, up to `BATCH`. Returns how many.
     pub fn recv(&mut self, socket: &impl AsRawFd) -> io::Result<usize> {
         self.count = 0;
-        let mut iovecs: [libc::iovec; BATCH] =
-            std::array::from_fn(|_| libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 });
-        // SAFETY: mmsghdr is plain data; every pointer is set below before use.
-        let mut headers: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
-        for (i, ((iovec, header), addr)) in iovecs.iter_mut().zip(&mut headers).zip(&mut self.addrs).enumerate() {
-            iovec.iov_base = self.buffers[i * self.slot..].as_mut_ptr().cast();
-            iovec.iov_len = self.slot;
-            header.msg_hdr.msg_iov = iovec;
-            header.msg_hdr.msg_iovlen = 1;
-            header.msg_hdr.msg_name = (addr as *mut libc::sockaddr_storage).cast();
+        // The kernel overwrites the address lengths and flags; reset what the last call used.
+        for header in &mut self.headers[..self.used] {
             header.msg_hdr.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            header.msg_hdr.msg_flags = 0;
         }
         // SAFETY: `headers` points at `BATCH` live iovecs, buffers and address slots owned by
-        // `self` or this frame, which outlive the call.
+        // `self`, which outlive the call.
         let received = unsafe {
             libc::recvmmsg(
                 socket.as_raw_fd(),
-                headers.as_mut_ptr(),
+                self.headers.as_mut_ptr(),
                 BATCH as libc::c_uint,
                 libc::MSG_WAITFORONE,
                 std::ptr::null_mut(),
@@ -67,7 +83,8 @@ impl RecvBatch {
             return Err(io::Error::last_os_error());
         }
         let received = received as usize;
-        for (i, header) in headers.iter().take(received).enumerate() {
+        self.used = received;
+        for (i, header) in self.headers.iter().take(received).enumerate() {
             let truncated = header.msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
             self.lens[i] = if truncated { 0 } else { header.msg_len as usize };
         }
@@ -91,7 +108,15 @@ impl RecvBatch {
 pub struct SendQueue {
     data: Vec<u8>,
     entries: Vec<(usize, usize, SocketAddr)>,
+    /// The kernel's view of a chunk, reused from flush to flush.
+    addrs: Vec<libc::sockaddr_storage>,
+    iovecs: Vec<libc::iovec>,
+    headers: Vec<libc::mmsghdr>,
 }
+
+// SAFETY: the raw pointers in the kernel structures are rewritten before every use and only
+// point into the queue's own heap blocks.
+unsafe impl Send for SendQueue {}
 
 impl SendQueue {
     pub fn push(&mut self, datagram: &[u8], to: SocketAddr) {
@@ -112,27 +137,30 @@ impl SendQueue {
     /// unreachable address) is dropped and counted in the result, as a lost UDP datagram would
     /// be; the rest still go.
     pub fn flush(&mut self, socket: &impl AsRawFd) -> usize {
+        if self.headers.is_empty() {
+            // SAFETY: plain data; every field used is written before each call.
+            self.addrs = vec![unsafe { zeroed() }; BATCH];
+            self.iovecs = vec![libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; BATCH];
+            self.headers = vec![unsafe { zeroed() }; BATCH];
+        }
         let mut failed = 0;
         let mut next = 0;
         while next < self.entries.len() {
             let chunk = &self.entries[next..(next + BATCH).min(self.entries.len())];
-            let mut addrs: [libc::sockaddr_storage; BATCH] = unsafe { zeroed() };
-            let mut iovecs: [libc::iovec; BATCH] =
-                std::array::from_fn(|_| libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 });
-            // SAFETY: plain data, filled below.
-            let mut headers: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
             for (i, &(start, len, to)) in chunk.iter().enumerate() {
-                let addr_len = write_socket_addr(to, &mut addrs[i]);
-                iovecs[i].iov_base = self.data[start..].as_mut_ptr().cast();
-                iovecs[i].iov_len = len;
-                headers[i].msg_hdr.msg_iov = &mut iovecs[i];
-                headers[i].msg_hdr.msg_iovlen = 1;
-                headers[i].msg_hdr.msg_name = (&mut addrs[i] as *mut libc::sockaddr_storage).cast();
-                headers[i].msg_hdr.msg_namelen = addr_len;
+                let addr_len = write_socket_addr(to, &mut self.addrs[i]);
+                self.iovecs[i].iov_base = self.data[start..].as_mut_ptr().cast();
+                self.iovecs[i].iov_len = len;
+                let header = &mut self.headers[i];
+                header.msg_hdr.msg_iov = &mut self.iovecs[i];
+                header.msg_hdr.msg_iovlen = 1;
+                header.msg_hdr.msg_name = (&mut self.addrs[i] as *mut libc::sockaddr_storage).cast();
+                header.msg_hdr.msg_namelen = addr_len;
             }
             // SAFETY: the first `chunk.len()` headers point at live iovecs, data and addresses.
-            let sent =
-                unsafe { libc::sendmmsg(socket.as_raw_fd(), headers.as_mut_ptr(), chunk.len() as libc::c_uint, 0) };
+            let sent = unsafe {
+                libc::sendmmsg(socket.as_raw_fd(), self.headers.as_mut_ptr(), chunk.len() as libc::c_uint, 0)
+            };
             if sent <= 0 {
                 let error = io::Error::last_os_error();
                 if sent < 0 && error.kind() == io::ErrorKind::Interrupted {

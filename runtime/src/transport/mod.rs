@@ -134,10 +134,57 @@ impl Io {
     }
 }
 
+/// An IP address as text, without a heap allocation: `received=` needs it for every reply and
+/// forwarded request of a client behind NAT or with rport.
+#[derive(Clone, Copy)]
+pub struct IpText {
+    buf: [u8; 45],
+    len: u8,
+}
+
+impl IpText {
+    pub fn new(ip: std::net::IpAddr) -> IpText {
+        let mut text = IpText { buf: [0; 45], len: 0 };
+        match ip {
+            std::net::IpAddr::V4(v4) => {
+                for (i, octet) in v4.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        text.push(b'.');
+                    }
+                    if octet >= 100 {
+                        text.push(b'0' + octet / 100);
+                    }
+                    if octet >= 10 {
+                        text.push(b'0' + octet / 10 % 10);
+                    }
+                    text.push(b'0' + octet % 10);
+                }
+            }
+            std::net::IpAddr::V6(v6) => {
+                use std::io::Write;
+                let mut cursor = std::io::Cursor::new(&mut text.buf[..]);
+                // 45 bytes hold the longest IPv6 text (an IPv4-mapped address in full).
+                let _ = write!(cursor, "{v6}");
+                text.len = cursor.position() as u8;
+            }
+        }
+        text
+    }
+
+    fn push(&mut self, byte: u8) {
+        self.buf[usize::from(self.len)] = byte;
+        self.len += 1;
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..usize::from(self.len)]
+    }
+}
+
 /// An IP as Via/Record-Route write it (IPv6 in brackets).
 pub fn host_text(addr: &SocketAddr) -> String {
     match addr {
-        SocketAddr::V4(v4) => v4.ip().to_string(),
+        SocketAddr::V4(v4) => String::from_utf8_lossy(IpText::new((*v4.ip()).into()).as_bytes()).into_owned(),
         SocketAddr::V6(v6) => format!("[{}]", v6.ip()),
     }
 }
@@ -153,6 +200,20 @@ fn send_udp(socket: &UdpSocket, data: &[u8], to: SocketAddr) -> io::Result<()> {
                 std::thread::yield_now();
             }
             Err(e) => return Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IpText;
+    use std::net::IpAddr;
+
+    #[test]
+    fn ip_text_matches_the_standard_formatting() {
+        for text in ["0.0.0.0", "127.0.0.1", "10.20.100.255", "192.168.1.9", "::1", "2001:db8::5", "::ffff:1.2.3.4"] {
+            let ip: IpAddr = text.parse().expect("ip");
+            assert_eq!(IpText::new(ip).as_bytes(), ip.to_string().as_bytes());
         }
     }
 }
