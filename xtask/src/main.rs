@@ -15,6 +15,7 @@ fn main() -> ExitCode {
             cli::run(["sipcfg".to_string(), task.to_string()].into_iter().chain(args))
         }
         Some("run") => run(args.collect()),
+        Some("bench") => bench(args.collect()),
         Some(other) => {
             eprintln!("error: unknown task `{other}`\n\n{USAGE}");
             ExitCode::from(2)
@@ -58,6 +59,23 @@ fn run(args: Vec<String>) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// `cargo xtask bench [ARGS]`: the side-by-side benchmark (bench/), built optimised.
+fn bench(args: Vec<String>) -> ExitCode {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let status = std::process::Command::new(cargo)
+        .args(["run", "--quiet", "--release", "--package", "sipcfg-bench", "--", "run"])
+        .args(args)
+        .status();
+    match status {
+        Ok(status) if status.success() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("error: cannot run cargo: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
@@ -65,4 +83,8 @@ tasks:
   expand [-A NAME[=VALUE]] FILE                           print the generated Rust code
   build [-o OUT] [-A NAME[=VALUE]] [--profile max] FILE   build a static proxy binary
                                                           (default: target/proxies/<name>)
-  run [build options] FILE [-- PROXY ARGS]                build, then run the proxy";
+  run [build options] FILE [-- PROXY ARGS]                build, then run the proxy
+  bench [--rounds N] [--workload NAME]... [--quick-build]  sipcfg vs Kamailio side by side:
+                                                          writes bench/RESULTS.md and
+                                                          bench/results.svg (needs kamailio,
+                                                          sipp, perf)";
