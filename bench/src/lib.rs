@@ -5,6 +5,7 @@
 
 pub mod floor;
 pub mod harness;
+pub mod instructions;
 pub mod loadgen;
 pub mod measure;
 pub mod report;

@@ -2,14 +2,17 @@
 //! `floor`).
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use sipcfg_bench::floor::{self, Mode};
 use sipcfg_bench::harness::{self, Harness, Plan, WORKLOADS};
+use sipcfg_bench::instructions;
 use sipcfg_bench::loadgen::{self, LoadSpec, Offer};
 use sipcfg_bench::report;
+use sipcfg_bench::servers::Side;
 use sipcfg_compiler::cli::{BuildArgs, ProfileArg};
 
 #[derive(Parser)]
@@ -42,6 +45,15 @@ enum Task {
         #[arg(long = "workload")]
         workloads: Vec<String>,
         /// Build proxies with the release profile instead of `max` (fat LTO).
+        #[arg(long)]
+        quick_build: bool,
+        /// Skip the instruction counts (valgrind).
+        #[arg(long)]
+        no_instructions: bool,
+    },
+    /// Instructions per request under callgrind (Kamailio and sipcfg, saturation workloads):
+    /// a repeatable figure for catching regressions. Prints a markdown table.
+    Instructions {
         #[arg(long)]
         quick_build: bool,
     },
@@ -114,9 +126,32 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Task::Run { rounds, rate, call_rate, seconds, saturation_requests, workloads, quick_build } => {
+        Task::Instructions { quick_build } => {
+            let counted =
+                build_proxies(quick_build).and_then(|(root, logs, proxies)| count_instructions(&root, &logs, &proxies));
+            match counted {
+                Ok(table) => {
+                    println!("{table}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Task::Run {
+            rounds,
+            rate,
+            call_rate,
+            seconds,
+            saturation_requests,
+            workloads,
+            quick_build,
+            no_instructions,
+        } => {
             let plan = Plan { rounds, rate, seconds, call_rate, saturation_requests, workloads };
-            match run(&plan, quick_build) {
+            match run(&plan, quick_build, !no_instructions) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -127,7 +162,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(plan: &Plan, quick_build: bool) -> Result<(), String> {
+type Built = (PathBuf, PathBuf, Vec<(String, PathBuf)>);
+
+/// Builds the proxy of every workload into target/bench/.
+fn build_proxies(quick_build: bool) -> Result<Built, String> {
     let root = harness::repo_root();
     let logs = root.join("target/bench");
     std::fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
@@ -144,12 +182,40 @@ fn run(plan: &Plan, quick_build: bool) -> Result<(), String> {
         let binary = sipcfg_compiler::cli::build(&args).map_err(|_| format!("cannot build {}", workload.config))?;
         proxies.push((workload.name.to_string(), binary));
     }
-    let mut harness = Harness { root: root.clone(), logs, proxies, samples: Vec::new() };
+    Ok((root, logs, proxies))
+}
+
+/// The instruction-count table (markdown).
+fn count_instructions(root: &Path, logs: &Path, proxies: &[(String, PathBuf)]) -> Result<String, String> {
+    let mut table = String::from(
+        "| workload | Kamailio instructions/request | sipcfg instructions/request | sipcfg/Kamailio |\n|---|---:|---:|---:|\n",
+    );
+    for workload in instructions::workloads() {
+        let binary = proxies.iter().find(|(n, _)| n == workload.name).map(|(_, b)| b.clone()).ok_or("no proxy")?;
+        eprintln!("counting instructions: {}", workload.name);
+        let kamailio = instructions::per_request(root, logs, workload, &Side::Kamailio)?;
+        let sipcfg = instructions::per_request(root, logs, workload, &Side::Sipcfg(binary))?;
+        table.push_str(&format!("| {} | {kamailio:.0} | {sipcfg:.0} | {:.2} |\n", workload.name, sipcfg / kamailio));
+    }
+    Ok(table)
+}
+
+fn run(plan: &Plan, quick_build: bool, with_instructions: bool) -> Result<(), String> {
+    let (root, logs, proxies) = build_proxies(quick_build)?;
+    let mut harness = Harness { root: root.clone(), logs: logs.clone(), proxies: proxies.clone(), samples: Vec::new() };
     harness.run(plan)?;
     let machine = machine_description();
     let command = "cargo xtask bench";
-    std::fs::write(root.join("bench/RESULTS.md"), report::markdown(&harness.samples, plan, &machine, command))
-        .map_err(|e| e.to_string())?;
+    let mut text = report::markdown(&harness.samples, plan, &machine, command);
+    if with_instructions {
+        let table = count_instructions(&root, &logs, &proxies)?;
+        text.push_str(&format!(
+            "\n## Instructions per request (callgrind)\n\nCounted with `valgrind --tool=callgrind` over every \
+             process of the server, (2N − N requests) / N with N = 5000, window of 16: repeatable whatever the \
+             machine is doing. `cargo run --release -p sipcfg-bench -- instructions` prints this table alone.\n\n{table}"
+        ));
+    }
+    std::fs::write(root.join("bench/RESULTS.md"), text).map_err(|e| e.to_string())?;
     std::fs::write(root.join("bench/results.svg"), report::svg(&harness.samples)).map_err(|e| e.to_string())?;
     eprintln!("wrote bench/RESULTS.md and bench/results.svg");
     Ok(())

@@ -143,7 +143,7 @@ fn is_bound(addr: SocketAddr) -> bool {
 }
 
 /// Waits until something is bound to `addr`.
-fn wait_bound(addr: SocketAddr, limit: Duration) -> Result<(), String> {
+pub fn wait_bound(addr: SocketAddr, limit: Duration) -> Result<(), String> {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
         if is_bound(addr) {

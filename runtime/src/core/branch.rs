@@ -34,24 +34,22 @@ pub fn call_hash(call_id: &[u8], cseq_number: &[u8]) -> u32 {
 
 /// 32 lowercase hex characters of the MD5 of the request's transaction key parts.
 pub fn request_digest(msg: &Message) -> [u8; 32] {
-    let trim = |s: &[u8]| s.trim_ascii().to_vec();
     let mut md5 = Md5::new();
-    let from_tag = msg.from().ok().and_then(|f| f.tag()).map(trim).unwrap_or_default();
+    let mut update = |part: Option<&[u8]>| md5.update(part.unwrap_or_default().trim_ascii());
+    update(msg.from().ok().and_then(|f| f.tag()));
     // The To-tag is left out for INVITE, ACK and CANCEL so they share the branch.
-    let to_tag = match msg.method() {
-        Method::Invite | Method::Ack | Method::Cancel => Vec::new(),
-        _ => msg.to().ok().and_then(|t| t.tag()).map(trim).unwrap_or_default(),
-    };
-    md5.update(&from_tag);
-    md5.update(&to_tag);
-    md5.update(msg.call_id().map(trim).unwrap_or_default());
-    md5.update(msg.ruri_slice().map(|s| trim(msg.get(s))).unwrap_or_default());
-    md5.update(msg.cseq().map(|c| trim(c.number_text())).unwrap_or_default());
+    match msg.method() {
+        Method::Invite | Method::Ack | Method::Cancel => {}
+        _ => update(msg.to().ok().and_then(|t| t.tag())),
+    }
+    update(msg.call_id().ok());
+    update(msg.ruri_slice().map(|s| msg.get(s)));
+    update(msg.cseq().ok().map(|c| c.number_text()));
     if let Ok(via) = msg.top_via() {
-        md5.update(trim(via.host()));
-        md5.update(via.port_text().map(trim).unwrap_or_default());
+        update(Some(via.host()));
+        update(via.port_text());
         if let Some(branch) = via.branch() {
-            md5.update(trim(branch));
+            update(Some(branch));
         }
     }
     let digest = md5.finalize();

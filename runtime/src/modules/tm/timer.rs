@@ -1,6 +1,11 @@
 //! tm's timers: one thread with a deadline heap, like Kamailio's timer process. Entries carry
 //! a generation number; a branch or reply that moved on bumps its generation, which turns
 //! the old entries into no-ops instead of searching the heap for them.
+//!
+//! Deadlines are served on a 10 ms grid (Kamailio's tm ticks are coarser still): one wake-up
+//! of the timer thread handles every entry of a slot, and scheduling an entry only wakes the
+//! thread when it falls in an earlier slot than the one the thread sleeps towards. Without
+//! the grid each transaction's timers woke the thread several times per call.
 
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
@@ -54,8 +59,13 @@ impl Ord for Entry {
     }
 }
 
+/// How finely deadlines are kept.
+pub(crate) const RESOLUTION: Duration = Duration::from_millis(10);
+
 /// The shared deadline heap.
 pub(crate) struct Timers {
+    /// Origin of the slot grid.
+    base: Instant,
     heap: Mutex<BinaryHeap<Entry>>,
     wake: Condvar,
     sequence: AtomicU64,
@@ -65,6 +75,7 @@ pub(crate) struct Timers {
 impl Timers {
     pub(crate) fn new() -> Timers {
         Timers {
+            base: Instant::now(),
             heap: Mutex::new(BinaryHeap::new()),
             wake: Condvar::new(),
             sequence: AtomicU64::new(0),
@@ -76,7 +87,7 @@ impl Timers {
         let at = Instant::now() + after;
         let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
         let mut heap = self.heap.lock().unwrap_or_else(|p| p.into_inner());
-        let earliest = heap.peek().is_none_or(|first| at < first.at);
+        let earliest = heap.peek().is_none_or(|first| self.slot_end(at) < self.slot_end(first.at));
         heap.push(Entry { at, sequence, txn: Arc::downgrade(txn), event });
         drop(heap);
         if earliest {
@@ -95,7 +106,7 @@ impl Timers {
             match heap.peek() {
                 Some(first) if first.at <= now => return heap.pop(),
                 Some(first) => {
-                    let wait = first.at - now;
+                    let wait = self.slot_end(first.at).saturating_duration_since(now).max(Duration::from_micros(100));
                     heap = self.wake.wait_timeout(heap, wait).unwrap_or_else(|p| p.into_inner()).0;
                 }
                 None => {
@@ -105,6 +116,14 @@ impl Timers {
         }
     }
 
+    /// The end of the grid slot `at` falls in: when the entry is served.
+    fn slot_end(&self, at: Instant) -> Instant {
+        let since = at.saturating_duration_since(self.base).as_nanos();
+        let resolution = RESOLUTION.as_nanos();
+        let slots = since.div_ceil(resolution);
+        self.base + Duration::from_nanos(u64::try_from(slots * resolution).unwrap_or(u64::MAX))
+    }
+
     pub(crate) fn stop(&self) {
         self.stopped.store(true, Ordering::Relaxed);
         self.wake.notify_all();
@@ -112,5 +131,22 @@ impl Timers {
 
     pub(crate) fn pending(&self) -> usize {
         self.heap.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_are_served_at_the_end_of_their_grid_slot() {
+        let timers = Timers::new();
+        let base = timers.base;
+        assert_eq!(timers.slot_end(base), base);
+        assert_eq!(timers.slot_end(base + Duration::from_millis(1)), base + RESOLUTION);
+        assert_eq!(timers.slot_end(base + RESOLUTION), base + RESOLUTION);
+        assert_eq!(timers.slot_end(base + RESOLUTION + Duration::from_nanos(1)), base + 2 * RESOLUTION);
+        // Before the origin (cannot happen for real deadlines) counts as the first slot.
+        assert_eq!(timers.slot_end(base.checked_sub(Duration::from_millis(5)).unwrap_or(base)), base);
     }
 }

@@ -1,0 +1,114 @@
+//! Instructions per request, counted by `valgrind --tool=callgrind`: repeatable on a busy
+//! machine, so a regression in the hot path shows as a changed number, not as noise.
+//!
+//! Each server runs twice under callgrind (every process it forks traced), answering N and
+//! then 2N requests of the Rust load generator; the difference divided by N removes start-up
+//! and shutdown.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::harness::{WORKLOADS, Workload};
+use crate::loadgen::{self, LoadSpec, Offer};
+use crate::servers::{self, KAMAILIO_MODULES, PROXY_ADDR, Side};
+
+/// Requests of the shorter run.
+const REQUESTS: u64 = 5_000;
+
+/// The workloads counted: the saturation ones.
+pub fn workloads() -> impl Iterator<Item = &'static Workload> {
+    WORKLOADS.iter().filter(|w| w.saturation.is_some())
+}
+
+/// Instructions per request of `side` on `workload`.
+pub fn per_request(root: &Path, logs: &Path, workload: &Workload, side: &Side) -> Result<f64, String> {
+    let short = total(root, logs, workload, side, REQUESTS)?;
+    let long = total(root, logs, workload, side, 2 * REQUESTS)?;
+    Ok((long as f64 - short as f64) / REQUESTS as f64)
+}
+
+fn total(root: &Path, logs: &Path, workload: &Workload, side: &Side, requests: u64) -> Result<u64, String> {
+    let dir = logs.join(format!("callgrind-{}-{}-{requests}", workload.name, side.label()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let config = root.join("bench/configs").join(workload.config);
+    let mut command = Command::new("valgrind");
+    command
+        .args(["--tool=callgrind", "--trace-children=yes"])
+        .arg(format!("--callgrind-out-file={}/callgrind.%p", dir.display()));
+    match side {
+        Side::Kamailio => {
+            command.arg("kamailio").arg("-f").arg(&config);
+            command.args(["-DD", "-E", "-x", "tlsf", "-L", KAMAILIO_MODULES, "-n", "1", "-l"]);
+            command.arg(format!("udp:{PROXY_ADDR}")).arg("-w").arg(&dir).arg("-Y").arg(&dir);
+        }
+        Side::Sipcfg(binary) => {
+            command.arg(binary).args(["-E", "-n", "1", "-l"]).arg(format!("udp:{PROXY_ADDR}"));
+        }
+        Side::Floor(_) => return Err("the floor is not counted".to_string()),
+    }
+    let log = std::fs::File::create(dir.join("valgrind.log")).map_err(|e| e.to_string())?;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("cannot run valgrind: {e}"))?;
+    let downstream = match workload.downstream {
+        crate::harness::Downstream::Echo(addrs) => {
+            addrs.iter().map(|a| servers::start_echo(a, logs)).collect::<Result<Vec<_>, _>>()?
+        }
+        _ => Vec::new(),
+    };
+    // Under valgrind everything starts slowly.
+    let started = servers::wait_bound(PROXY_ADDR.parse().expect("address"), Duration::from_secs(60));
+    std::thread::sleep(Duration::from_secs(2));
+    let result = started.and_then(|()| {
+        let spec = LoadSpec {
+            target: PROXY_ADDR.parse().expect("address"),
+            local: "127.0.0.1:0".parse().expect("address"),
+            method: workload.saturation.unwrap_or("OPTIONS"),
+            requests,
+            offer: Offer::Window(16),
+            drain: Duration::from_secs(5),
+        };
+        loadgen::run(&spec).map_err(|e| e.to_string())
+    });
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = child.wait();
+    for server in downstream {
+        server.stop();
+    }
+    servers::wait_free(PROXY_ADDR);
+    let result = result?;
+    if result.answered != requests {
+        return Err(format!("{} under callgrind answered {} of {requests}", side.label(), result.answered));
+    }
+    sum_totals(&dir)
+}
+
+/// Sums the instruction totals of every callgrind output in `dir`.
+fn sum_totals(dir: &Path) -> Result<u64, String> {
+    let mut sum = 0;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("callgrind.")))
+        .collect();
+    files.sort();
+    for file in &files {
+        let text = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
+        let total = text
+            .lines()
+            .find_map(|l| l.strip_prefix("summary:").or_else(|| l.strip_prefix("totals:")))
+            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+            .ok_or_else(|| format!("no total in {}", file.display()))?;
+        sum += total;
+    }
+    if files.is_empty() {
+        return Err(format!("no callgrind output in {}", dir.display()));
+    }
+    Ok(sum)
+}
