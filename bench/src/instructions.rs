@@ -49,12 +49,13 @@ fn total(root: &Path, logs: &Path, workload: &Workload, side: &Side, requests: u
         Side::Floor(_) => return Err("the floor is not counted".to_string()),
     }
     let log = std::fs::File::create(dir.join("valgrind.log")).map_err(|e| e.to_string())?;
-    let mut child = command
+    let child = command
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(|e| e.to_string())?)
         .stderr(log)
         .spawn()
         .map_err(|e| format!("cannot run valgrind: {e}"))?;
+    let server = servers::Server::adopt(child, side.label());
     let downstream = match workload.downstream {
         crate::harness::Downstream::Echo(addrs) => {
             addrs.iter().map(|a| servers::start_echo(a, logs)).collect::<Result<Vec<_>, _>>()?
@@ -75,8 +76,7 @@ fn total(root: &Path, logs: &Path, workload: &Workload, side: &Side, requests: u
         };
         loadgen::run(&spec).map_err(|e| e.to_string())
     });
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-    let _ = child.wait();
+    server.stop();
     for server in downstream {
         server.stop();
     }

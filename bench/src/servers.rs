@@ -21,6 +21,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// Takes charge of a process started elsewhere.
+    pub fn adopt(child: Child, name: &str) -> Server {
+        Server { child: Some(child), name: name.to_string() }
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map_or(0, Child::id)
     }
@@ -29,18 +34,26 @@ impl Server {
         self.terminate();
     }
 
+    /// SIGTERM, then SIGKILL for whatever of the process tree is left: a Kamailio child
+    /// that outlives its parent keeps the port and would take part of the next run's load.
     fn terminate(&mut self) {
         let Some(mut child) = self.child.take() else { return };
+        let tree = crate::measure::process_tree(child.id());
         let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
-                return;
+                break;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
         let _ = child.kill();
         let _ = child.wait();
+        for pid in tree.iter().skip(1) {
+            if std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            }
+        }
     }
 }
 
@@ -71,6 +84,11 @@ impl Side {
 
 /// Starts `side` on [`PROXY_ADDR`] with `children` UDP workers and waits until it listens.
 pub fn start(side: &Side, config: &Path, children: u32, logs: &Path) -> Result<Server, String> {
+    let proxy: SocketAddr = PROXY_ADDR.parse().expect("proxy address");
+    wait_free(PROXY_ADDR);
+    if is_bound(proxy) {
+        return Err(format!("{PROXY_ADDR} is still taken by another process; stop it first"));
+    }
     let children = children.to_string();
     let mut command = match side {
         Side::Kamailio => {
