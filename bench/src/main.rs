@@ -57,6 +57,9 @@ enum Task {
         #[arg(long)]
         quick_build: bool,
     },
+    /// Render bench/RESULTS.md and bench/results.svg again from the runs recorded in
+    /// bench/RESULTS.md (after a change to the report itself).
+    Report,
     /// Offer load to a SIP server and count the replies.
     Loadgen {
         #[arg(long, default_value = "127.0.0.1:5060")]
@@ -126,6 +129,13 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Task::Report => match rerender() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Task::Instructions { quick_build } => {
             let counted =
                 build_proxies(quick_build).and_then(|(root, logs, proxies)| count_instructions(&root, &logs, &proxies));
@@ -221,6 +231,56 @@ fn run(plan: &Plan, quick_build: bool, with_instructions: bool) -> Result<(), St
     Ok(())
 }
 
+fn rerender() -> Result<(), String> {
+    let root = harness::repo_root();
+    let path = root.join("bench/RESULTS.md");
+    let old = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let samples = report::parse_runs(&old);
+    if samples.is_empty() {
+        return Err("no runs in bench/RESULTS.md".to_string());
+    }
+    let rounds = samples.iter().map(|s| s.round).max().unwrap_or(0);
+    let plan = plan_from(&old, rounds);
+    let machine = old.lines().find(|l| l.starts_with("Machine:")).unwrap_or("").to_string();
+    let mut text = report::markdown(&samples, &plan, &machine, "cargo xtask bench");
+    if let Some(at) = old.find("\n## Instructions per request") {
+        text.push_str(&old[at..]);
+    }
+    std::fs::write(&path, text).map_err(|e| e.to_string())?;
+    std::fs::write(root.join("bench/results.svg"), report::svg(&samples)).map_err(|e| e.to_string())?;
+    eprintln!("wrote bench/RESULTS.md and bench/results.svg from {} recorded runs", samples.len());
+    Ok(())
+}
+
+/// The plan's figures as an old report states them.
+fn plan_from(report: &str, rounds: u32) -> Plan {
+    let number_after = |marker: &str| -> Option<u64> {
+        let at = report.find(marker)? + marker.len();
+        report[at..].split(|c: char| !c.is_ascii_digit()).find(|w| !w.is_empty())?.parse().ok()
+    };
+    Plan {
+        rounds,
+        rate: number_after("## Moderate rate (sipp, ").unwrap_or(2000),
+        seconds: number_after(" calls/s for ").unwrap_or(8),
+        call_rate: number_after(" requests/s or ").unwrap_or(200),
+        saturation_requests: number_after("children=1; ").unwrap_or(300_000),
+        workloads: Vec::new(),
+    }
+}
+
+/// "SIPp v3.6.1-..." as `sipp -v` prints it (on any of its output lines).
+fn sipp_version() -> String {
+    std::process::Command::new("sipp")
+        .arg("-v")
+        .output()
+        .ok()
+        .and_then(|o| {
+            let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+            text.lines().map(str::trim).find(|l| l.starts_with("SIPp v")).map(|l| l.trim_end_matches('.').to_string())
+        })
+        .unwrap_or_else(|| "not found".to_string())
+}
+
 /// CPU model, cores, kernel and the versions compared.
 fn machine_description() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
@@ -245,7 +305,7 @@ fn machine_description() -> String {
         "Machine: {cpu}, {cores} cores, {}. Kamailio: {}. sipp: {}. sipcfg: {} ({}, proxies built with `--profile max`). Run on {date}.",
         output("uname", &["-sr"]),
         output("kamailio", &["-v"]),
-        output("sipp", &["-v"]).trim_start_matches(' '),
+        sipp_version(),
         env!("CARGO_PKG_VERSION"),
         output("git", &["rev-parse", "--short", "HEAD"]),
     )

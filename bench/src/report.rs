@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::harness::{Plan, Sample, WORKLOADS};
+use crate::measure::Cost;
 
 fn median(mut values: Vec<f64>) -> f64 {
     if values.is_empty() {
@@ -95,6 +96,30 @@ pub fn markdown(samples: &[Sample], plan: &Plan, machine: &str, command: &str) -
             list(&r, 2)
         );
     }
+    let paced: Vec<(&str, f64)> = ["kamailio", "sipcfg", "floor"]
+        .into_iter()
+        .filter_map(|side| {
+            let values: Vec<f64> = pick(samples, "200-always", "paced", side).iter().map(|s| s.cpu_us()).collect();
+            (!values.is_empty()).then(|| (side, median(values)))
+        })
+        .collect();
+    if paced.len() == 3 {
+        let vs_kamailio = ratios(samples, "200-always", "paced", "kamailio", Sample::cpu_us);
+        let vs_floor = ratios(samples, "200-always", "paced", "floor", Sample::cpu_us);
+        let _ = writeln!(
+            out,
+            "\nPaced (the Rust generator at the same rate, one request per wake-up of the server, \
+             which sipp's bursts are not): Kamailio **{:.2} µs**, sipcfg **{:.2} µs**, floor \
+             **{:.2} µs** per request; sipcfg/Kamailio **{:.2}** ({}), sipcfg/floor **{:.2}** ({}).",
+            paced[0].1,
+            paced[1].1,
+            paced[2].1,
+            median(vs_kamailio.clone()),
+            list(&vs_kamailio, 2),
+            median(vs_floor.clone()),
+            list(&vs_floor, 2)
+        );
+    }
     let check_k = pick(samples, "200-always", "loadgen-check", "kamailio");
     let check_s = pick(samples, "200-always", "loadgen-check", "sipcfg");
     if !check_k.is_empty() && !check_s.is_empty() {
@@ -107,7 +132,7 @@ pub fn markdown(samples: &[Sample], plan: &Plan, machine: &str, command: &str) -
         let (sg, ss) = versus("sipcfg", &check_s);
         let _ = writeln!(
             out,
-            "\nLoad generator cross-check (200-always at the same rate, paced one request at a time): \
+            "\nLoad generator cross-check (200-always at the same rate, sent in sipp-like bursts every 6 ms): \
              Kamailio {kg:.2} µs/req with the Rust generator vs {ks:.2} with sipp ({:+.1}%); sipcfg \
              {sg:.2} vs {ss:.2} ({:+.1}%).",
             (kg / ks - 1.0) * 100.0,
@@ -175,6 +200,7 @@ pub fn markdown(samples: &[Sample], plan: &Plan, machine: &str, command: &str) -
             list(&floor_sat, 2)
         );
     }
+    // Enough digits that `sipcfg-bench report` renders the same figures again.
     let _ = writeln!(out, "\n## Every run\n");
     let _ = writeln!(
         out,
@@ -184,7 +210,7 @@ pub fn markdown(samples: &[Sample], plan: &Plan, machine: &str, command: &str) -
     for s in samples {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {:.2} | {:.0} | {:.1} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {:.2} | {:.0} | {:.3} |",
             s.round,
             s.workload,
             s.kind,
@@ -192,7 +218,7 @@ pub fn markdown(samples: &[Sample], plan: &Plan, machine: &str, command: &str) -
             s.completed,
             s.failed,
             s.retransmissions,
-            s.cost.cpu_perf.map_or("-".to_string(), |c| format!("{c:.4}")),
+            s.cost.cpu_perf.map_or("-".to_string(), |c| format!("{c:.6}")),
             s.cost.cpu_ticks,
             s.cpu_us(),
             s.rate,
@@ -202,13 +228,54 @@ pub fn markdown(samples: &[Sample], plan: &Plan, machine: &str, command: &str) -
     out
 }
 
-/// A bar chart of the median CPU per request, moderate rate and saturation, per workload and
-/// side.
+/// The samples of a report's "Every run" table, to render the report again without
+/// re-running the load (`sipcfg-bench report`).
+pub fn parse_runs(markdown: &str) -> Vec<Sample> {
+    let start = markdown.find("## Every run").unwrap_or(markdown.len());
+    let text = &markdown[start..];
+    let end = text[1..].find("\n## ").map_or(text.len(), |e| e + 1);
+    let interned = |word: &str| -> Option<&'static str> {
+        ["moderate", "paced", "loadgen-check", "saturation", "clean-rate", "kamailio", "sipcfg", "floor"]
+            .into_iter()
+            .find(|known| *known == word)
+    };
+    text[..end]
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
+            let [round, workload, kind, side, done, failed, retrans, perf, ticks, _, rate, peak] = cells[..] else {
+                return None;
+            };
+            Some(Sample {
+                workload: workload.to_string(),
+                kind: interned(kind)?,
+                side: interned(side)?,
+                round: round.parse().ok()?,
+                completed: done.parse().ok()?,
+                failed: failed.parse().ok()?,
+                retransmissions: retrans.parse().ok()?,
+                cost: Cost {
+                    cpu_ticks: ticks.parse().ok()?,
+                    cpu_perf: perf.parse().ok(),
+                    peak_pss: (peak.parse::<f64>().ok()? * 1e6) as u64,
+                },
+                rate: rate.parse().ok()?,
+            })
+        })
+        .collect()
+}
+
+/// One group of bars: a label and (side, value, text shown beside the bar).
+type Group = (String, Vec<(&'static str, f64, String)>);
+
+/// Two bar charts: CPU per request relative to Kamailio for every workload and load (the
+/// µs beside each bar), and the highest clean rate at saturation.
 pub fn svg(samples: &[Sample]) -> String {
-    let mut groups: Vec<(String, Vec<(&str, f64)>)> = Vec::new();
+    let sides = ["kamailio", "sipcfg", "floor"];
+    let mut cpu: Vec<Group> = Vec::new();
     for workload in WORKLOADS {
-        for kind in ["moderate", "saturation"] {
-            let bars: Vec<(&str, f64)> = ["kamailio", "sipcfg", "floor"]
+        for (kind, caption) in [("moderate", "sipp"), ("paced", "paced"), ("saturation", "saturation")] {
+            let medians: Vec<(&'static str, f64)> = sides
                 .into_iter()
                 .filter_map(|side| {
                     let values: Vec<f64> =
@@ -216,10 +283,33 @@ pub fn svg(samples: &[Sample]) -> String {
                     (!values.is_empty()).then(|| (side, median(values)))
                 })
                 .collect();
-            if bars.len() >= 2 {
-                let unit = if workload.name == "stateful-lb" { " /call" } else { "" };
-                groups.push((format!("{} {kind}{unit}", workload.name), bars));
+            let Some(&(_, anchor)) = medians.iter().find(|(side, _)| *side == "kamailio") else { continue };
+            if medians.len() < 2 {
+                continue;
             }
+            let unit = if workload.name == "stateful-lb" { "µs/call" } else { "µs" };
+            let bars = medians
+                .iter()
+                .map(|&(side, v)| (side, v / anchor, format!("{v:.2} {unit} ({:.2})", v / anchor)))
+                .collect();
+            cpu.push((format!("{} {caption}", workload.name), bars));
+        }
+    }
+    let mut rates: Vec<Group> = Vec::new();
+    for workload in WORKLOADS {
+        let bars: Vec<(&'static str, f64, String)> = sides
+            .into_iter()
+            .filter_map(|side| {
+                let values: Vec<f64> =
+                    pick(samples, workload.name, "clean-rate", side).iter().map(|s| s.rate).collect();
+                (!values.is_empty()).then(|| {
+                    let m = median(values);
+                    (side, m, format!("{:.0}k/s", m / 1000.0))
+                })
+            })
+            .collect();
+        if !bars.is_empty() {
+            rates.push((workload.name.to_string(), bars));
         }
     }
     let colour = |side: &str| match side {
@@ -227,53 +317,97 @@ pub fn svg(samples: &[Sample]) -> String {
         "sipcfg" => "#2a7ab9",
         _ => "#8c8c8c",
     };
-    let max = groups.iter().flat_map(|(_, b)| b.iter().map(|(_, v)| *v)).fold(1.0_f64, f64::max);
-    let (label_width, bar_height, plot_width) = (230.0, 16.0, 520.0);
-    let group_height = |bars: usize| bars as f64 * bar_height + 14.0;
-    let height = 70.0 + groups.iter().map(|(_, b)| group_height(b.len())).sum::<f64>();
-    let width = label_width + plot_width + 90.0;
+    let (label_width, bar_height, plot_width) = (200.0, 15.0, 480.0);
+    let panel_height =
+        |groups: &[Group]| 40.0 + groups.iter().map(|(_, b)| b.len() as f64 * bar_height + 12.0).sum::<f64>();
+    let width = label_width + plot_width + 170.0;
+    let height = 50.0 + panel_height(&cpu) + panel_height(&rates);
     let mut out = String::new();
     let _ = writeln!(
         out,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">"#
     );
     let _ = writeln!(out, r#"<rect width="100%" height="100%" fill="white"/>"#);
-    let _ = writeln!(
-        out,
-        r#"<text x="10" y="20" font-size="15" font-weight="bold">CPU per request (µs, median of rounds; shorter is better)</text>"#
-    );
     let mut legend_x = 10.0;
-    for side in ["kamailio", "sipcfg", "floor"] {
+    for side in sides {
         let _ = writeln!(
             out,
-            r#"<rect x="{legend_x}" y="32" width="12" height="12" fill="{}"/><text x="{}" y="42">{side}</text>"#,
+            r#"<rect x="{legend_x}" y="10" width="12" height="12" fill="{}"/><text x="{}" y="20">{side}</text>"#,
             colour(side),
             legend_x + 16.0
         );
         legend_x += 90.0;
     }
-    let mut y = 60.0;
-    for (label, bars) in &groups {
-        let _ = writeln!(
-            out,
-            r#"<text x="{}" y="{}" text-anchor="end">{label}</text>"#,
-            label_width - 8.0,
-            y + bars.len() as f64 * bar_height / 2.0 + 4.0
-        );
-        for (side, value) in bars {
-            let w = value / max * plot_width;
+    let mut y = 50.0;
+    let mut panel = |out: &mut String, title: &str, groups: &[Group]| {
+        let _ = writeln!(out, r#"<text x="10" y="{y}" font-size="14" font-weight="bold">{title}</text>"#);
+        y += 14.0;
+        let max = groups.iter().flat_map(|(_, b)| b.iter().map(|(_, v, _)| *v)).fold(f64::MIN_POSITIVE, f64::max);
+        for (label, bars) in groups {
             let _ = writeln!(
                 out,
-                r#"<rect x="{label_width}" y="{y}" width="{w:.1}" height="{}" fill="{}"/><text x="{:.1}" y="{}">{value:.2}</text>"#,
-                bar_height - 2.0,
-                colour(side),
-                label_width + w + 4.0,
-                y + bar_height - 4.0
+                r#"<text x="{}" y="{}" text-anchor="end">{label}</text>"#,
+                label_width - 8.0,
+                y + bars.len() as f64 * bar_height / 2.0 + 4.0
             );
-            y += bar_height;
+            for (side, value, text) in bars {
+                let w = value / max * plot_width;
+                let _ = writeln!(
+                    out,
+                    r#"<rect x="{label_width}" y="{y}" width="{w:.1}" height="{}" fill="{}"/><text x="{:.1}" y="{}" font-size="11">{text}</text>"#,
+                    bar_height - 2.0,
+                    colour(side),
+                    label_width + w + 4.0,
+                    y + bar_height - 4.0
+                );
+                y += bar_height;
+            }
+            y += 12.0;
         }
-        y += 14.0;
-    }
+        y += 26.0;
+    };
+    panel(&mut out, "CPU per request, ratio of the medians to Kamailio's (shorter is better)", &cpu);
+    panel(&mut out, "Highest rate served with every request answered, children=1 (longer is better)", &rates);
     out.push_str("</svg>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(side: &'static str, round: u32, cpu: f64) -> Sample {
+        Sample {
+            workload: "200-always".to_string(),
+            kind: "moderate",
+            side,
+            round,
+            completed: 16000,
+            failed: 0,
+            retransmissions: 0,
+            cost: Cost { cpu_ticks: 0.2, cpu_perf: Some(cpu), peak_pss: 2_500_000 },
+            rate: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_report_renders_again_from_its_own_table() {
+        let samples = vec![
+            sample("kamailio", 1, 0.2143),
+            sample("sipcfg", 1, 0.1399),
+            sample("kamailio", 2, 0.2),
+            sample("sipcfg", 2, 0.15),
+        ];
+        let plan =
+            Plan { rounds: 2, rate: 2000, seconds: 8, call_rate: 200, saturation_requests: 1000, workloads: vec![] };
+        let first = markdown(&samples, &plan, "Machine: test", "cargo xtask bench");
+        let parsed = parse_runs(&first);
+        assert_eq!(parsed.len(), 4);
+        assert_eq!(markdown(&parsed, &plan, "Machine: test", "cargo xtask bench"), first);
+        // Median of the per-round ratios 0.653 and 0.75.
+        assert!(first.contains("**0.70** (0.65 / 0.75)"), "{first}");
+        let chart = svg(&samples);
+        assert!(chart.contains(">200-always sipp</text>"), "{chart}");
+        assert!(chart.contains("12.95 µs (1.00)") && chart.contains("9.06 µs (0.70)"), "{chart}");
+    }
 }
