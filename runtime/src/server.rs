@@ -212,7 +212,7 @@ fn start<S: Script>(config: Config) -> Result<(), String> {
                 let local = first.local_addr().map_err(|e| e.to_string())?;
                 let sender = first.try_clone().map_err(|e| e.to_string())?;
                 let index = endpoints.len();
-                endpoints.push(UdpEndpoint { local, advertise: listen.advertise.clone(), socket: sender });
+                endpoints.push(UdpEndpoint::new(local, listen.advertise.clone(), sender));
                 udp_sockets.push((index, first));
                 for _ in 1..config.children {
                     let socket = udp::bind(local).map_err(|e| format!("cannot listen on udp:{local}: {e}"))?;
@@ -328,7 +328,7 @@ pub(crate) fn test_io(config: Config) -> Io {
         // SO_REUSEPORT, as the workers bind: tests running in parallel share addresses.
         let socket = udp::bind(listen.addr).expect("test socket");
         let local = socket.local_addr().expect("bound");
-        endpoints.push(UdpEndpoint { local, advertise: listen.advertise.clone(), socket });
+        endpoints.push(UdpEndpoint::new(local, listen.advertise.clone(), socket));
     }
     let first = endpoints.first().map(|e| e.local);
     let (tcp, _) = TcpSender::new(Vec::new());

@@ -10,7 +10,7 @@ use crate::sip::{Message, Rport};
 use crate::transport::{Destination, Io};
 
 pub(crate) fn relay(msg: &mut Message, env: &MsgEnv, io: &Io) {
-    let Some(Ok(next)) = msg.vias().nth(1) else {
+    let Some(Ok(next)) = msg.second_via() else {
         tracing::debug!("dropping a reply with a single Via from {}", env.src);
         return;
     };

@@ -101,6 +101,9 @@ pub struct Header {
 struct Cache {
     ruri: OnceCell<Result<UriParts, HeaderError>>,
     top_via: OnceCell<Result<ViaParts, HeaderError>>,
+    /// The Via iterator's state after the top Via, so that the next one (a reply's way back)
+    /// is parsed without parsing the top one again.
+    after_top_via: std::cell::Cell<(usize, Option<usize>)>,
     from: OnceCell<Result<NameAddrParts, HeaderError>>,
     to: OnceCell<Result<NameAddrParts, HeaderError>>,
     cseq: OnceCell<Result<CSeqParts, HeaderError>>,
@@ -371,11 +374,21 @@ impl Message {
 
     /// The topmost Via value.
     pub fn top_via(&self) -> Result<Via<'_>, HeaderError> {
-        let parts = self
-            .cache
-            .top_via
-            .get_or_init(|| self.vias().next().ok_or_else(HeaderError::missing).and_then(|v| v.map(|v| v.parts())));
+        let parts = self.cache.top_via.get_or_init(|| {
+            let mut vias = self.vias();
+            let top = vias.next();
+            self.cache.after_top_via.set(vias.state());
+            top.ok_or_else(HeaderError::missing).and_then(|v| v.map(|v| v.parts()))
+        });
         parts.map(|p| Via::new(&self.buf, p))
+    }
+
+    /// The Via after the top one (where a reply goes next), `None` if there is none.
+    pub fn second_via(&self) -> Option<Result<Via<'_>, HeaderError>> {
+        if self.top_via().is_err() {
+            return self.vias().nth(1);
+        }
+        ViaIter::resume(&self.buf, &self.headers, self.cache.after_top_via.get()).next()
     }
 
     /// Every Via value in order, across header lines and comma-separated values.
@@ -635,6 +648,21 @@ v=0\r\n";
         assert_eq!(msg.content_type(), Ok(&b"application/sdp"[..]));
         assert_eq!(msg.body(), b"v=0\r");
         assert_eq!(msg.content_length(), Some(4));
+    }
+
+    #[test]
+    fn the_second_via_follows_the_top_one_in_the_same_line_or_the_next() {
+        let msg = parse(INVITE);
+        assert_eq!(msg.second_via().map(|v| v.expect("via").host().to_vec()), Some(b"10.0.0.1".to_vec()));
+        let reply = |vias: &str| {
+            parse(format!("SIP/2.0 200 OK\r\n{vias}From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n\r\n").as_bytes())
+        };
+        let msg = reply("Via: SIP/2.0/UDP a.example\r\nVia: SIP/2.0/UDP b.example\r\n");
+        assert_eq!(msg.second_via().map(|v| v.expect("via").host().to_vec()), Some(b"b.example".to_vec()));
+        let msg = reply("Via: SIP/2.0/UDP a.example , SIP/2.0/TCP c.example;rport\r\n");
+        let second = msg.second_via().expect("second").expect("parses");
+        assert_eq!((second.host(), second.transport_text()), (&b"c.example"[..], &b"TCP"[..]));
+        assert!(reply("Via: SIP/2.0/UDP a.example\r\n").second_via().is_none());
     }
 
     #[test]

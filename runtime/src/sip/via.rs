@@ -385,6 +385,15 @@ impl<'a> ViaIter<'a> {
     pub(crate) fn new(buf: &'a [u8], headers: &'a [Header]) -> Self {
         ViaIter { buf, headers, index: 0, pos: None }
     }
+
+    /// Where the iterator stands, to start again from there with [`ViaIter::resume`].
+    pub(crate) fn state(&self) -> (usize, Option<usize>) {
+        (self.index, self.pos)
+    }
+
+    pub(crate) fn resume(buf: &'a [u8], headers: &'a [Header], (index, pos): (usize, Option<usize>)) -> Self {
+        ViaIter { buf, headers, index, pos }
+    }
 }
 
 impl<'a> Iterator for ViaIter<'a> {

@@ -32,8 +32,17 @@ pub struct Destination {
 #[derive(Debug)]
 pub(crate) struct UdpEndpoint {
     pub(crate) local: SocketAddr,
-    pub(crate) advertise: Option<(String, u16)>,
     pub(crate) socket: UdpSocket,
+    /// What Via and Record-Route say for this socket (the advertised address, or the
+    /// address), written once rather than for every forwarded request.
+    pub(crate) via_address: (String, u16),
+}
+
+impl UdpEndpoint {
+    pub(crate) fn new(local: SocketAddr, advertise: Option<(String, u16)>, socket: UdpSocket) -> UdpEndpoint {
+        let via_address = advertise.unwrap_or_else(|| (host_text(&local), local.port()));
+        UdpEndpoint { local, socket, via_address }
+    }
 }
 
 /// Why a send failed (Kamailio's E_SEND / E_BAD_ADDRESS).
@@ -97,7 +106,7 @@ impl Io {
     /// from.
     pub fn local_address(&self, to: &SocketAddr, proto: Transport) -> Option<(String, u16)> {
         let (local, advertise) = match proto {
-            Transport::Udp => self.udp_for(to).map(|s| (s.local, s.advertise.clone()))?,
+            Transport::Udp => return self.udp_for(to).map(|s| s.via_address.clone()),
             _ => self.globals.tcp_local(to)?,
         };
         Some(advertise.unwrap_or_else(|| (host_text(&local), local.port())))
@@ -107,9 +116,7 @@ impl Io {
     /// port, or its address.
     pub fn advertised(&self, local: SocketAddr, proto: Transport) -> Option<(String, u16)> {
         let (addr, advertise) = match proto {
-            Transport::Udp => {
-                self.globals.udp.iter().find(|e| e.local == local).map(|e| (e.local, e.advertise.clone()))?
-            }
+            Transport::Udp => return self.globals.udp.iter().find(|e| e.local == local).map(|e| e.via_address.clone()),
             _ => self.globals.tcp.locals.iter().find(|(a, _)| *a == local).cloned()?,
         };
         Some(advertise.unwrap_or_else(|| (host_text(&addr), addr.port())))
