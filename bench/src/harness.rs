@@ -63,14 +63,14 @@ pub const WORKLOADS: &[Workload] = &[
         config: "selective.cfg",
         moderate: Moderate::Requests("options-403.xml"),
         downstream: Downstream::None,
-        saturation: None,
+        saturation: Some("OPTIONS"),
     },
     Workload {
         name: "redirect",
         config: "redirect.cfg",
         moderate: Moderate::Requests("invite-302.xml"),
         downstream: Downstream::None,
-        saturation: None,
+        saturation: Some("INVITE"),
     },
     Workload {
         name: "forward",
@@ -84,7 +84,7 @@ pub const WORKLOADS: &[Workload] = &[
         config: "round-robin.cfg",
         moderate: Moderate::Requests("invite-200.xml"),
         downstream: Downstream::Echo(SERVERS),
-        saturation: None,
+        saturation: Some("INVITE"),
     },
     Workload {
         name: "stateful-lb",
