@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::harness::{WORKLOADS, Workload};
 use crate::loadgen::{self, LoadSpec, Offer};
-use crate::servers::{self, KAMAILIO_MODULES, PROXY_ADDR, Side};
+use crate::servers::{self, PROXY_ADDR, Side};
 
 /// Requests of the shorter run.
 const REQUESTS: u64 = 5_000;
@@ -39,9 +39,7 @@ fn total(root: &Path, logs: &Path, workload: &Workload, side: &Side, requests: u
         .arg(format!("--callgrind-out-file={}/callgrind.%p", dir.display()));
     match side {
         Side::Kamailio => {
-            command.arg("kamailio").arg("-f").arg(&config);
-            command.args(["-DD", "-E", "-x", "tlsf", "-L", KAMAILIO_MODULES, "-n", "1", "-l"]);
-            command.arg(format!("udp:{PROXY_ADDR}")).arg("-w").arg(&dir).arg("-Y").arg(&dir);
+            command.arg("kamailio").args(servers::kamailio_args(&config, "1", &dir));
         }
         Side::Sipcfg(binary) => {
             command.arg(binary).args(["-E", "-n", "1", "-l"]).arg(format!("udp:{PROXY_ADDR}"));

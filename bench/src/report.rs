@@ -178,7 +178,7 @@ pub fn markdown(samples: &[Sample], plan: &Plan, machine: &str, command: &str) -
                 workload.name,
                 median(cpu.clone()),
                 list(&cpu, 2),
-                median(rate.iter().map(|r| r.to_owned()).collect()),
+                median(rate.clone()),
                 list(&rate, 2),
                 median(memory.clone()),
                 list(&memory, 2)

@@ -82,6 +82,16 @@ impl Side {
     }
 }
 
+/// Kamailio's command line for the benchmark: foreground, log to stderr, TLSF allocator,
+/// modules from Debian's package, `children` UDP workers on [`PROXY_ADDR`].
+pub fn kamailio_args(config: &Path, children: &str, run_dir: &Path) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = vec!["-f".into(), config.into()];
+    args.extend(["-DD", "-E", "-x", "tlsf", "-L", KAMAILIO_MODULES, "-n", children, "-l"].map(Into::into));
+    args.push(format!("udp:{PROXY_ADDR}").into());
+    args.extend(["-w".into(), run_dir.into(), "-Y".into(), run_dir.into()]);
+    args
+}
+
 /// Starts `side` on [`PROXY_ADDR`] with `children` UDP workers and waits until it listens.
 pub fn start(side: &Side, config: &Path, children: u32, logs: &Path) -> Result<Server, String> {
     let proxy: SocketAddr = PROXY_ADDR.parse().expect("proxy address");
@@ -95,14 +105,7 @@ pub fn start(side: &Side, config: &Path, children: u32, logs: &Path) -> Result<S
             let mut c = Command::new("kamailio");
             let run_dir = logs.join("kamailio-run");
             std::fs::create_dir_all(&run_dir).map_err(|e| e.to_string())?;
-            c.arg("-f").arg(config);
-            // Foreground, log to stderr, TLSF allocator, modules from Debian's package.
-            c.args(["-DD", "-E", "-x", "tlsf", "-L", KAMAILIO_MODULES, "-n", &children, "-l"])
-                .arg(format!("udp:{PROXY_ADDR}"))
-                .arg("-w")
-                .arg(&run_dir)
-                .arg("-Y")
-                .arg(&run_dir);
+            c.args(kamailio_args(config, &children, &run_dir));
             c
         }
         Side::Sipcfg(binary) => {

@@ -129,10 +129,6 @@ impl SendQueue {
         self.entries.is_empty()
     }
 
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
     /// Sends everything queued, `BATCH` per call. A datagram the kernel refuses (full buffer,
     /// unreachable address) is dropped and counted in the result, as a lost UDP datagram would
     /// be; the rest still go.

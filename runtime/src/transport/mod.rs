@@ -133,7 +133,7 @@ impl Io {
                     queue.borrow_mut().push(&data, to.addr);
                     return Ok(());
                 }
-                send_udp(&endpoint.socket, &data, to.addr).map_err(SendError::Io)
+                endpoint.socket.send_to(&data, to.addr).map(drop).map_err(SendError::Io)
             }
             Transport::Tcp => self.globals.tcp.send(to, data),
             _ => Err(SendError::NoSocket),
@@ -193,21 +193,6 @@ pub fn host_text(addr: &SocketAddr) -> String {
     match addr {
         SocketAddr::V4(v4) => String::from_utf8_lossy(IpText::new((*v4.ip()).into()).as_bytes()).into_owned(),
         SocketAddr::V6(v6) => format!("[{}]", v6.ip()),
-    }
-}
-
-/// Sends a datagram from a non-blocking socket; a full send buffer is retried briefly.
-fn send_udp(socket: &UdpSocket, data: &[u8], to: SocketAddr) -> io::Result<()> {
-    let mut attempts = 0;
-    loop {
-        match socket.send_to(data, to) {
-            Ok(_) => return Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock && attempts < 100 => {
-                attempts += 1;
-                std::thread::yield_now();
-            }
-            Err(e) => return Err(e),
-        }
     }
 }
 

@@ -18,7 +18,8 @@ use crate::sip::Transport;
 /// Kamailio reads datagrams up to this size.
 const MAX_DATAGRAM: usize = 65535;
 
-/// A non-blocking UDP socket bound to `addr` in a SO_REUSEPORT group.
+/// A blocking UDP socket bound to `addr` in a SO_REUSEPORT group: its worker waits in
+/// `recvmmsg`, and a sender whose buffer is full waits rather than drops.
 pub(crate) fn bind(addr: SocketAddr) -> io::Result<UdpSocket> {
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
     socket.set_reuse_address(true)?;
@@ -28,7 +29,6 @@ pub(crate) fn bind(addr: SocketAddr) -> io::Result<UdpSocket> {
     }
     // A larger receive buffer absorbs bursts while a worker is busy.
     let _ = socket.set_recv_buffer_size(1 << 21);
-    socket.set_nonblocking(true)?;
     socket.bind(&addr.into())?;
     Ok(socket.into())
 }
@@ -46,8 +46,7 @@ pub(crate) fn run_worker<S: Script>(
     shutdown: watch::Receiver<bool>,
 ) -> io::Result<()> {
     let local = socket.local_addr()?;
-    // Blocking with a timeout: one system call per wake-up, and the flag is still seen.
-    socket.set_nonblocking(false)?;
+    // A receive timeout: one system call per wake-up, and the flag is still seen.
     socket.set_read_timeout(Some(SHUTDOWN_POLL))?;
     let io = Io::batching(globals, endpoint);
     let mut worker = S::worker(shared);
