@@ -2,10 +2,11 @@
 //! a generation number; a branch or reply that moved on bumps its generation, which turns
 //! the old entries into no-ops instead of searching the heap for them.
 //!
-//! Deadlines are served on a 10 ms grid (Kamailio's tm ticks are coarser still): one wake-up
-//! of the timer thread handles every entry of a slot, and scheduling an entry only wakes the
-//! thread when it falls in an earlier slot than the one the thread sleeps towards. Without
-//! the grid each transaction's timers woke the thread several times per call.
+//! Deadlines are served on a 50 ms grid (Kamailio's timer ticks 16 times a second, every
+//! 62.5 ms): one wake-up of the timer thread handles every entry of a slot, and scheduling an
+//! entry only wakes the thread when it falls in an earlier slot than the one the thread
+//! sleeps towards. Without the grid each transaction's timers woke the thread several times
+//! per call; with a 10 ms grid, at 200 calls/s, the thread still woke 100 times a second.
 
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
@@ -60,7 +61,7 @@ impl Ord for Entry {
 }
 
 /// How finely deadlines are kept.
-pub(crate) const RESOLUTION: Duration = Duration::from_millis(10);
+pub(crate) const RESOLUTION: Duration = Duration::from_millis(50);
 
 /// The shared deadline heap.
 pub(crate) struct Timers {
