@@ -34,6 +34,9 @@ impl Resolver {
     /// `host` to an address: an IP literal as is; a name with a port by A/AAAA; a name
     /// without a port by SRV (`_sip._udp.` / `_sip._tcp.`) first, then A/AAAA on port 5060.
     pub fn resolve(&self, host: &str, port: Option<u16>, proto: Transport) -> Result<SocketAddr, String> {
+        if let Some(ip) = crate::core::keywords::parse_dotted_quad(host.as_bytes()) {
+            return Ok(SocketAddr::new(IpAddr::V4(ip), port.unwrap_or(default_port(proto))));
+        }
         let bare = host.trim_start_matches('[').trim_end_matches(']');
         if let Ok(ip) = bare.parse::<IpAddr>() {
             return Ok(SocketAddr::new(ip, port.unwrap_or(default_port(proto))));

@@ -66,11 +66,10 @@ pub fn forward<K: RequestSide, S, W>(
 /// The next hop of `forward()`: `$du`, else the R-URI; port from the URI, transport from its
 /// `transport` parameter (UDP by default).
 pub fn next_hop<K: RequestSide, S, W>(cx: &Ctx<'_, K, S, W>) -> Result<Destination, ActionError> {
-    let text = match &cx.env.dst_uri {
-        Some(du) => du.clone(),
-        None => bytes::Bytes::copy_from_slice(cx.current_uri()),
-    };
-    destination_of(cx.io, &text)
+    match &cx.env.dst_uri {
+        Some(du) => destination_of(cx.io, du),
+        None => destination_of(cx.io, cx.current_uri()),
+    }
 }
 
 /// Resolves a SIP URI to where a request for it goes.
@@ -129,11 +128,23 @@ pub(crate) fn send_request(
     index: u32,
 ) -> Result<(), ActionError> {
     let branch = stateless_branch(msg, index);
-    let out = build_forwarded(msg, env, io, dest, env.new_uri.as_deref(), &branch)?;
-    io.send(dest, out).map_err(|e| {
-        tracing::warn!("sending to {}: {e:?}", dest.addr);
-        ActionError::Send
-    })
+    let ruri = env.new_uri.as_deref();
+    let mut failure = None;
+    let sent = io.send_with(dest, forwarded_capacity(msg), |out| {
+        write_forwarded(msg, env, io, dest, ruri, &branch, out).map_err(|e| failure = Some(e)).is_ok()
+    });
+    match sent {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(failure.unwrap_or(ActionError::Send)),
+        Err(e) => {
+            tracing::warn!("sending to {}: {e:?}", dest.addr);
+            Err(ActionError::Send)
+        }
+    }
+}
+
+fn forwarded_capacity(msg: &Message) -> usize {
+    msg.as_bytes().len() + 256
 }
 
 /// `msg` as it goes to `dest` (§1.1): `ruri` on the request line if given, our Record-Route
@@ -147,14 +158,31 @@ pub(crate) fn build_forwarded(
     ruri: Option<&[u8]>,
     branch: &[u8],
 ) -> Result<Bytes, ActionError> {
+    let mut out = BytesMut::with_capacity(forwarded_capacity(msg));
+    write_forwarded(msg, env, io, dest, ruri, branch, &mut out)?;
+    Ok(out.freeze())
+}
+
+/// Appends what [`build_forwarded`] returns to `out` (a UDP worker's batch queue, when the
+/// request leaves from its own socket).
+fn write_forwarded(
+    msg: &Message,
+    env: &MsgEnv,
+    io: &Io,
+    dest: &Destination,
+    ruri: Option<&[u8]>,
+    branch: &[u8],
+    out: &mut BytesMut,
+) -> Result<(), ActionError> {
     let (host, port) = io.local_address(&dest.addr, dest.proto).ok_or(ActionError::Send)?;
-    let mut via = Vec::with_capacity(128);
+    let mut via: SmallVec<[u8; 192]> = SmallVec::new();
     via.extend_from_slice(b"Via: SIP/2.0/");
     via.extend_from_slice(dest.proto.as_str().unwrap_or("UDP").as_bytes());
     via.push(b' ');
     via.extend_from_slice(host.as_bytes());
     if port != 5060 {
-        via.extend_from_slice(format!(":{port}").as_bytes());
+        via.push(b':');
+        via.extend_from_slice(itoa::Buffer::new().format(port).as_bytes());
     }
     via.extend_from_slice(b";branch=");
     via.extend_from_slice(branch);
@@ -181,7 +209,6 @@ pub(crate) fn build_forwarded(
     if let Some(length) = &length {
         extra.push((msg.headers_end(), msg.headers_end(), length));
     }
-    let mut out = BytesMut::with_capacity(msg.as_bytes().len() + 256);
-    msg.write_with(&extra, &mut out);
-    Ok(out.freeze())
+    msg.write_with(&extra, out);
+    Ok(())
 }

@@ -105,8 +105,35 @@ pub fn msg_len<K: RouteKind, S, W>(cx: &Ctx<'_, K, S, W>) -> i64 {
 /// An IP written as text (a `$si`-like value or a host) equals `ip`.
 pub fn ip_text_is(text: &[u8], ip: IpAddr) -> bool {
     let text = text.trim_ascii();
+    if let IpAddr::V4(v4) = ip {
+        // Every reply and relayed request asks this of its Via host: no str parsing for IPv4.
+        return dotted_quad_is(text, v4);
+    }
     let bare = text.strip_prefix(b"[").and_then(|t| t.strip_suffix(b"]")).unwrap_or(text);
     std::str::from_utf8(bare).ok().and_then(|t| t.parse::<IpAddr>().ok()) == Some(ip)
+}
+
+/// `text` is `ip` in dotted-quad form.
+fn dotted_quad_is(text: &[u8], ip: std::net::Ipv4Addr) -> bool {
+    parse_dotted_quad(text) == Some(ip)
+}
+
+/// An IPv4 address in dotted-quad form, read as `Ipv4Addr`'s parser reads it (one to three
+/// digits per octet, no leading zero) without going through `str`.
+pub fn parse_dotted_quad(text: &[u8]) -> Option<std::net::Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = text.split(|&c| c == b'.');
+    for octet in &mut octets {
+        let part = parts.next()?;
+        let well_formed = (1..=3).contains(&part.len())
+            && part.iter().all(u8::is_ascii_digit)
+            && (part.len() == 1 || part[0] != b'0');
+        if !well_formed {
+            return None;
+        }
+        *octet = u8::try_from(part.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'))).ok()?;
+    }
+    parts.next().is_none().then_some(std::net::Ipv4Addr::from(octets))
 }
 
 /// Whether `host[:port]` names this proxy: one of its listen addresses or aliases (a missing
@@ -154,5 +181,23 @@ mod tests {
         assert!(ip_text_is(b"[::1]", ip));
         assert!(ip_text_is(b"::1", ip));
         assert!(!ip_text_is(b"host.example", ip));
+        let v4: IpAddr = "10.0.0.5".parse().expect("ip");
+        assert!(ip_text_is(b" 10.0.0.5 ", v4));
+        for other in
+            [&b"10.0.0.50"[..], b"10.0.0", b"10.0.0.5.1", b"10.0.00.5", b"10.0.0.05", b"10..0.5", b"[10.0.0.5]"]
+        {
+            assert!(!ip_text_is(other, v4), "{}", String::from_utf8_lossy(other));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn dotted_quads_read_as_the_std_parser_reads_them(text in "[0-9.]{0,16}", octets: [u8; 4]) {
+            let ip = std::net::Ipv4Addr::from(octets);
+            proptest::prop_assert_eq!(dotted_quad_is(text.as_bytes(), ip), text.parse() == Ok(ip));
+            proptest::prop_assert_eq!(parse_dotted_quad(text.as_bytes()), text.parse().ok());
+            let written = ip.to_string();
+            proptest::prop_assert!(dotted_quad_is(written.as_bytes(), ip));
+        }
     }
 }

@@ -3,8 +3,6 @@
 
 use std::net::IpAddr;
 
-use bytes::BytesMut;
-
 use crate::context::MsgEnv;
 use crate::sip::{Message, Rport};
 use crate::transport::{Destination, Io};
@@ -42,9 +40,12 @@ pub(crate) fn relay(msg: &mut Message, env: &MsgEnv, io: &Io) {
     if msg.remove_top_via().is_err() {
         return;
     }
-    let mut out = BytesMut::with_capacity(msg.as_bytes().len());
-    msg.write_to(&mut out);
-    if let Err(e) = io.send(&Destination { addr, proto, conn: None }, out.freeze()) {
+    let dest = Destination { addr, proto, conn: None };
+    let sent = io.send_with(&dest, msg.as_bytes().len(), |out| {
+        msg.write_to(out);
+        true
+    });
+    if let Err(e) = sent {
         tracing::warn!("relaying reply to {addr}: {e:?}");
     }
 }

@@ -45,60 +45,67 @@ fn tag_base_of(seed: &[u8], first_listen: Option<SocketAddr>) -> [u8; 32] {
     hex
 }
 
-/// CRC-16/CCITT (poly 0x1021, initial 0xffff), a table lookup per byte: it runs twice for
-/// every local reply.
+/// CRC-16/CCITT-FALSE (poly 0x1021, initial 0xffff), as Kamailio's crcitt. It runs twice
+/// for every local reply; slicing by 16 bytes breaks the byte-by-byte dependency chain.
+static CRC16: crc::Crc<u16, crc::Table<16>> = crc::Crc::<u16, crc::Table<16>>::new(&crc::CRC_16_IBM_3740);
+
 fn crc16(parts: &[&[u8]]) -> u16 {
-    const TABLE: [u16; 256] = {
-        let mut table = [0u16; 256];
-        let mut i = 0;
-        while i < 256 {
-            let mut crc = (i as u16) << 8;
-            let mut bit = 0;
-            while bit < 8 {
-                crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
-                bit += 1;
-            }
-            table[i] = crc;
-            i += 1;
-        }
-        table
-    };
-    let mut crc: u16 = 0xffff;
+    // The parts are short (a host, a port, a branch): joined, they go through the 16-byte
+    // slices instead of byte by byte.
+    let mut joined = [0u8; 256];
+    let mut len = 0;
     for part in parts {
-        for &byte in *part {
-            crc = (crc << 8) ^ TABLE[usize::from((crc >> 8) as u8 ^ byte)];
-        }
+        let Some(slot) = joined.get_mut(len..len + part.len()) else {
+            let mut digest = CRC16.digest();
+            parts.iter().for_each(|part| digest.update(part));
+            return digest.finalize();
+        };
+        slot.copy_from_slice(part);
+        len += part.len();
     }
-    crc
+    CRC16.checksum(&joined[..len])
 }
 
-/// Four reverse-hex characters, right-padded with '0'.
-fn push_crc(out: &mut Vec<u8>, crc: u16) {
-    let start = out.len();
-    crate::core::branch::push_reverse_hex(out, u32::from(crc));
-    while out.len() - start < 4 {
-        out.push(b'0');
+/// Length of a To-tag: the 32-character base, a separator, two CRCs of four characters.
+const TO_TAG_LEN: usize = 41;
+
+/// A To-tag, kept on the stack: one is computed for every local reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ToTag([u8; TO_TAG_LEN]);
+
+impl std::ops::Deref for ToTag {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Four hex characters, lowest nibble first (Kamailio's reverse hex, padded with '0').
+fn write_crc(out: &mut [u8], crc: u16) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (i, slot) in out.iter_mut().enumerate() {
+        *slot = DIGITS[usize::from((crc >> (4 * i)) & 0xf)];
     }
 }
 
 /// The To-tag sl gives replies to `msg`.
-pub(crate) fn to_tag(base: &[u8; 32], msg: &Message) -> Vec<u8> {
+pub(crate) fn to_tag(base: &[u8; 32], msg: &Message) -> ToTag {
     to_tag_with(base, b'.', msg)
 }
 
 /// A To-tag: `base`, `separator`, then the CRCs of the request's Via and Call-ID (tm uses
 /// its own base and `-`).
-pub(crate) fn to_tag_with(base: &[u8; 32], separator: u8, msg: &Message) -> Vec<u8> {
-    let mut tag = Vec::with_capacity(41);
-    tag.extend_from_slice(base);
-    tag.push(separator);
+pub(crate) fn to_tag_with(base: &[u8; 32], separator: u8, msg: &Message) -> ToTag {
+    let mut tag = [0u8; TO_TAG_LEN];
+    tag[..32].copy_from_slice(base);
+    tag[32] = separator;
     let (host, port, branch) = match msg.top_via() {
         Ok(via) => (via.host(), via.port_text().unwrap_or_default(), via.branch().unwrap_or_default()),
         Err(_) => (&b""[..], &b""[..], &b""[..]),
     };
-    push_crc(&mut tag, crc16(&[host, port, branch]));
-    push_crc(&mut tag, crc16(&[port, host, msg.call_id().unwrap_or_default()]));
-    tag
+    write_crc(&mut tag[33..37], crc16(&[host, port, branch]));
+    write_crc(&mut tag[37..41], crc16(&[port, host, msg.call_id().unwrap_or_default()]));
+    ToTag(tag)
 }
 
 /// Whether the top Via asks for (or the script forced) `rport`.
@@ -126,13 +133,35 @@ pub(crate) fn build_local(
     extra: &[&[u8]],
     to_tag: &[u8],
 ) -> Option<bytes::Bytes> {
+    let mut out = BytesMut::with_capacity(reply_capacity(msg));
+    write_local(msg, env, io, code, reason, extra, to_tag, &mut out).then(|| out.freeze())
+}
+
+/// Room for a local reply to `msg`.
+fn reply_capacity(msg: &Message) -> usize {
+    msg.as_bytes().len().min(2048) + 256
+}
+
+/// Appends the local reply of [`build_local`] to `out`; false (with `out` partly written)
+/// when there is none.
+#[allow(clippy::too_many_arguments)]
+fn write_local(
+    msg: &Message,
+    env: &MsgEnv,
+    io: &Io,
+    code: u16,
+    reason: &[u8],
+    extra: &[&[u8]],
+    to_tag: &[u8],
+    out: &mut BytesMut,
+) -> bool {
     if msg.method() == Method::Ack || reason.is_empty() || !(100..=699).contains(&code) {
-        return None;
+        return false;
     }
-    let via = msg.top_via().ok()?;
+    let Ok(via) = msg.top_via() else { return false };
     let rport = wants_rport(msg, env);
-    let src_ip = crate::transport::IpText::new(env.src.ip());
     let needs_received = rport || via.received().is_some() || !ip_text_is(via.host(), env.src.ip());
+    let src_ip = needs_received.then(|| crate::transport::IpText::new(env.src.ip()));
     let to_tag = (code >= 180 && msg.to().is_ok_and(|t| t.tag().is_none())).then_some(to_tag);
     let contact = if (300..400).contains(&code) { contact_header(env.new_uri.as_ref(), &env.branches) } else { None };
     let mut headers: smallvec::SmallVec<[&[u8]; 4]> = extra.iter().copied().collect();
@@ -152,7 +181,7 @@ pub(crate) fn build_local(
     let spec = ReplySpec {
         to_tag,
         via: TopViaParams {
-            received: needs_received.then_some(src_ip.as_bytes()),
+            received: src_ip.as_ref().map(crate::transport::IpText::as_bytes),
             rport: rport.then_some(env.src.port()),
         },
         record_route: (180..300).contains(&code),
@@ -161,9 +190,7 @@ pub(crate) fn build_local(
         server,
         ..ReplySpec::new(code, reason)
     };
-    let mut out = BytesMut::with_capacity(msg.as_bytes().len().min(2048) + 256);
-    build_reply(msg, &spec, &mut out).ok()?;
-    Some(out.freeze())
+    build_reply(msg, &spec, out).is_ok()
 }
 
 /// The Server header when server_signature is on and server_header is not set.
@@ -177,10 +204,12 @@ fn default_server_header() -> &'static str {
 /// Builds and sends a local stateless reply. Returns 1, -1 on failure.
 pub(crate) fn reply(msg: &Message, env: &mut MsgEnv, io: &Io, code: u16, reason: &[u8], extra: &[&[u8]]) -> i32 {
     let tag = to_tag(&io.globals.sl_tag_base, msg);
-    let Some(out) = build_local(msg, env, io, code, reason, extra, &tag) else { return -1 };
     let dest = reply_destination(msg, env);
-    match io.send(&dest, out) {
-        Ok(()) => {
+    let sent =
+        io.send_with(&dest, reply_capacity(msg), |out| write_local(msg, env, io, code, reason, extra, &tag, out));
+    match sent {
+        Ok(false) => -1,
+        Ok(true) => {
             io.last_stateless_reply.set(Some(Instant::now()));
             env.replied = true;
             1
@@ -245,6 +274,8 @@ mod tests {
         // CRC-16/CCITT-FALSE of "123456789" is 0x29B1.
         assert_eq!(crc16(&[b"123456789"]), 0x29b1);
         assert_eq!(crc16(&[b"1234", b"56789"]), 0x29b1);
+        let long = [b'x'; 300];
+        assert_eq!(crc16(&[&long[..150], &long[150..]]), CRC16.checksum(&long), "longer than the stack buffer");
     }
 
     #[test]
@@ -261,5 +292,17 @@ mod tests {
         assert_eq!(tag[32], b'.');
         assert_eq!(tag, to_tag(&base, &request("z9hG4bK1")), "a retransmission gets the same tag");
         assert_ne!(tag, to_tag(&base, &request("z9hG4bK2")));
+    }
+
+    #[test]
+    fn crc_text_is_reverse_hex_padded_to_four() {
+        for crc in [0u16, 1, 0x12, 0x1a2, 0xabcd, 0xf000] {
+            let mut expected = Vec::new();
+            crate::core::branch::push_reverse_hex(&mut expected, u32::from(crc));
+            expected.resize(4, b'0');
+            let mut written = [0u8; 4];
+            write_crc(&mut written, crc);
+            assert_eq!(written[..], expected[..], "{crc:#x}");
+        }
     }
 }

@@ -11,6 +11,8 @@ use std::mem::{size_of, zeroed};
 use std::net::{SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::AsRawFd;
 
+use bytes::BytesMut;
+
 /// Datagrams per system call.
 pub const BATCH: usize = 64;
 
@@ -106,7 +108,7 @@ impl RecvBatch {
 /// Datagrams waiting to go out, copied into one buffer, sent with `sendmmsg`.
 #[derive(Default)]
 pub struct SendQueue {
-    data: Vec<u8>,
+    data: BytesMut,
     entries: Vec<(usize, usize, SocketAddr)>,
     /// The kernel's view of a chunk, reused from flush to flush.
     addrs: Vec<libc::sockaddr_storage>,
@@ -123,6 +125,18 @@ impl SendQueue {
         let start = self.data.len();
         self.data.extend_from_slice(datagram);
         self.entries.push((start, datagram.len(), to));
+    }
+
+    /// Queues a datagram that `build` writes straight into the queue's buffer (no buffer of
+    /// its own, no copy). Nothing is queued when `build` fails.
+    pub fn push_with(&mut self, to: SocketAddr, build: impl FnOnce(&mut BytesMut) -> bool) -> bool {
+        let start = self.data.len();
+        if !build(&mut self.data) || self.data.len() == start {
+            self.data.truncate(start);
+            return false;
+        }
+        self.entries.push((start, self.data.len() - start, to));
+        true
     }
 
     pub fn is_empty(&self) -> bool {

@@ -5,12 +5,13 @@ pub mod batch;
 pub(crate) mod tcp;
 pub(crate) mod udp;
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Instant;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use crate::server::Globals;
 use crate::sip::Transport;
@@ -104,12 +105,16 @@ impl Io {
 
     /// The local address (as text for Via/Record-Route, and port) a message to `to` leaves
     /// from.
-    pub fn local_address(&self, to: &SocketAddr, proto: Transport) -> Option<(String, u16)> {
+    /// Borrowed for UDP (written once at start-up): every forwarded request asks.
+    pub fn local_address(&self, to: &SocketAddr, proto: Transport) -> Option<(Cow<'static, str>, u16)> {
         let (local, advertise) = match proto {
-            Transport::Udp => return self.udp_for(to).map(|s| s.via_address.clone()),
+            Transport::Udp => {
+                return self.udp_for(to).map(|s| (Cow::Borrowed(s.via_address.0.as_str()), s.via_address.1));
+            }
             _ => self.globals.tcp_local(to)?,
         };
-        Some(advertise.unwrap_or_else(|| (host_text(&local), local.port())))
+        let (host, port) = advertise.unwrap_or_else(|| (host_text(&local), local.port()));
+        Some((Cow::Owned(host), port))
     }
 
     /// What a receiving socket writes into Via and Record-Route: its advertised host and
@@ -138,6 +143,29 @@ impl Io {
             Transport::Tcp => self.globals.tcp.send(to, data),
             _ => Err(SendError::NoSocket),
         }
+    }
+
+    /// Sends a message that `build` writes: into the batch queue itself when it leaves from
+    /// this worker's own UDP socket, else into a buffer of its own. `Ok(false)` when `build`
+    /// fails (nothing is sent).
+    pub(crate) fn send_with(
+        &self,
+        to: &Destination,
+        capacity: usize,
+        build: impl FnOnce(&mut BytesMut) -> bool,
+    ) -> Result<bool, SendError> {
+        if to.proto == Transport::Udp
+            && let Some(queue) = &self.queue
+            && let Some(own) = self.own_udp.and_then(|i| self.globals.udp.get(i))
+            && self.udp_for(&to.addr).is_some_and(|endpoint| std::ptr::eq(own, endpoint))
+        {
+            return Ok(queue.borrow_mut().push_with(to.addr, build));
+        }
+        let mut out = BytesMut::with_capacity(capacity);
+        if !build(&mut out) {
+            return Ok(false);
+        }
+        self.send(to, out.freeze()).map(|()| true)
     }
 }
 

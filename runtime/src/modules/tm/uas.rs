@@ -220,7 +220,7 @@ pub(crate) fn request_env(txn: &Transaction) -> MsgEnv {
 }
 
 /// tm's To-tag for this transaction (kept so that the ACK of a local 2xx can be matched).
-fn local_tag(tm: &Tm, txn: &Transaction, request: &Message) -> Vec<u8> {
+fn local_tag(tm: &Tm, txn: &Transaction, request: &Message) -> sl::ToTag {
     let tag = sl::to_tag_with(&tm.tag_base, b'-', request);
     let mut state = txn.state();
     if state.uas.local_to_tag.is_none() && request.to().is_ok_and(|t| t.tag().is_none()) {
