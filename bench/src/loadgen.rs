@@ -63,6 +63,12 @@ impl LoadResult {
     }
 }
 
+/// The shortest interval between two reads of the replies (see `run`). Measured at 2000/s
+/// with 4 ms bursts (8000 OPTIONS, 3 interleaved rounds, µs of server CPU per request):
+/// waiting on the socket after every reply, Kamailio 17.7-20.9 with the generator vs
+/// 16.6-17.0 with sipp, sipcfg 12.0-13.3 vs 10.8-12.8.
+const REPLY_POLL: Duration = Duration::from_millis(1);
+
 /// Field width of the request number patched into the template.
 const DIGITS: usize = 10;
 
@@ -73,18 +79,21 @@ struct Template {
 }
 
 impl Template {
+    /// The headers and order of sipp's scenarios in bench/sipp/ (options-200.xml,
+    /// invite-200.xml: Contact only on an INVITE), so that a server parses the same request
+    /// from either generator.
     fn new(method: &str, target: SocketAddr, local: SocketAddr) -> Template {
         let number = "0".repeat(DIGITS);
+        let contact = if method == "INVITE" { format!("Contact: <sip:bench@{local}>\r\n") } else { String::new() };
         let text = format!(
             "{method} sip:bench@{target} SIP/2.0\r\n\
              Via: SIP/2.0/UDP {local};branch=z9hG4bK-lg-{number}\r\n\
-             Max-Forwards: 70\r\n\
-             From: <sip:loadgen@{local}>;tag=lg-{port}\r\n\
+             From: <sip:bench@{local}>;tag=lg-{port}\r\n\
              To: <sip:bench@{target}>\r\n\
              Call-ID: {number}-lg@{ip}\r\n\
              CSeq: 1 {method}\r\n\
-             Contact: <sip:loadgen@{local}>\r\n\
-             User-Agent: sipcfg-bench\r\n\
+             {contact}\
+             Max-Forwards: 70\r\n\
              Content-Length: 0\r\n\r\n",
             port = local.port(),
             ip = local.ip(),
@@ -150,6 +159,7 @@ pub fn run(spec: &LoadSpec) -> io::Result<LoadResult> {
             last_activity = Instant::now();
         }
         // Take every reply already there.
+        let mut replies_read = false;
         loop {
             match batch.recv(&socket) {
                 Ok(0) => break,
@@ -158,6 +168,7 @@ pub fn run(spec: &LoadSpec) -> io::Result<LoadResult> {
                         count(reply, &mut result);
                     }
                     last_activity = Instant::now();
+                    replies_read = true;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -179,7 +190,12 @@ pub fn run(spec: &LoadSpec) -> io::Result<LoadResult> {
             }
             _ => Duration::from_millis(5),
         };
-        if !wait.is_zero() {
+        if replies_read {
+            // Read replies at most every REPLY_POLL, as sipp's busier loop does: a generator
+            // waiting on its socket after every reply makes each reply the server sends wake
+            // it, a cost sipp does not put on a server that sends replies one by one.
+            std::thread::sleep(wait.min(REPLY_POLL));
+        } else if !wait.is_zero() {
             wait_readable(&socket, wait)?;
         }
     }

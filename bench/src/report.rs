@@ -132,9 +132,10 @@ pub fn markdown(samples: &[Sample], plan: &Plan, machine: &str, command: &str) -
         let (sg, ss) = versus("sipcfg", &check_s);
         let _ = writeln!(
             out,
-            "\nLoad generator cross-check (200-always at the same rate, sent in sipp-like bursts every 6 ms): \
+            "\nLoad generator cross-check (200-always at the same rate, sent in sipp-like bursts every {} ms): \
              Kamailio {kg:.2} µs/req with the Rust generator vs {ks:.2} with sipp ({:+.1}%); sipcfg \
              {sg:.2} vs {ss:.2} ({:+.1}%).",
+            crate::harness::SIPP_LIKE.as_millis(),
             (kg / ks - 1.0) * 100.0,
             (sg / ss - 1.0) * 100.0
         );
