@@ -190,10 +190,12 @@ pub fn run(spec: &LoadSpec) -> io::Result<LoadResult> {
             }
             _ => Duration::from_millis(5),
         };
-        if replies_read {
+        let open_loop = matches!(spec.offer, Offer::Rate { .. });
+        if replies_read && open_loop {
             // Read replies at most every REPLY_POLL, as sipp's busier loop does: a generator
             // waiting on its socket after every reply makes each reply the server sends wake
-            // it, a cost sipp does not put on a server that sends replies one by one.
+            // it, a cost sipp does not put on a server that sends replies one by one. (The
+            // closed loop refills its window at once instead.)
             std::thread::sleep(wait.min(REPLY_POLL));
         } else if !wait.is_zero() {
             wait_readable(&socket, wait)?;
