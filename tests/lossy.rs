@@ -12,7 +12,16 @@ use std::time::Duration;
 pub struct Counts {
     pub forwarded: AtomicU64,
     pub dropped: AtomicU64,
+    /// Datagrams that arrived going towards `far` ([`TOWARDS_FAR`]) and back from it
+    /// ([`FROM_FAR`]), and how many of each were dropped.
+    pub seen: [AtomicU64; 2],
+    pub dropped_each_way: [AtomicU64; 2],
 }
+
+/// Index in [`Counts::seen`] of the datagrams going to `far`.
+pub const TOWARDS_FAR: usize = 0;
+/// Index in [`Counts::seen`] of the datagrams coming back from `far`.
+pub const FROM_FAR: usize = 1;
 
 /// Relays between one fixed `far` end and whoever else talks to it (the near end): a
 /// datagram from `far` goes to the last near peer, any other goes to `far`.
@@ -46,17 +55,19 @@ impl LossyRelay {
             let mut buf = vec![0u8; 65536];
             while !thread_stop.load(Ordering::Relaxed) {
                 let Ok((n, from)) = socket.recv_from(&mut buf) else { continue };
-                let (to, threshold) = if from == far {
+                let (to, threshold, way) = if from == far {
                     match near {
-                        Some(near) => (near, from_far),
+                        Some(near) => (near, from_far, FROM_FAR),
                         None => continue,
                     }
                 } else {
                     near = Some(from);
-                    (far, to_far)
+                    (far, to_far, TOWARDS_FAR)
                 };
+                thread_counts.seen[way].fetch_add(1, Ordering::Relaxed);
                 if random.next() < threshold {
                     thread_counts.dropped.fetch_add(1, Ordering::Relaxed);
+                    thread_counts.dropped_each_way[way].fetch_add(1, Ordering::Relaxed);
                     continue;
                 }
                 let _ = socket.send_to(&buf[..n], to);
@@ -72,6 +83,11 @@ impl LossyRelay {
 
     pub fn forwarded(&self) -> u64 {
         self.counts.forwarded.load(Ordering::Relaxed)
+    }
+
+    /// (dropped, seen) in one direction: [`TOWARDS_FAR`] or [`FROM_FAR`].
+    pub fn one_way(&self, way: usize) -> (u64, u64) {
+        (self.counts.dropped_each_way[way].load(Ordering::Relaxed), self.counts.seen[way].load(Ordering::Relaxed))
     }
 }
 
