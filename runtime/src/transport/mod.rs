@@ -104,8 +104,8 @@ impl Io {
     }
 
     /// The local address (as text for Via/Record-Route, and port) a message to `to` leaves
-    /// from.
-    /// Borrowed for UDP (written once at start-up): every forwarded request asks.
+    /// from; borrowed for UDP, where it is written once at start-up (every forwarded request
+    /// asks).
     pub fn local_address(&self, to: &SocketAddr, proto: Transport) -> Option<(Cow<'static, str>, u16)> {
         let (local, advertise) = match proto {
             Transport::Udp => {
@@ -127,14 +127,19 @@ impl Io {
         Some(advertise.unwrap_or_else(|| (host_text(&addr), addr.port())))
     }
 
+    /// The batch queue, when a datagram leaving from `endpoint` leaves from this worker's own
+    /// socket.
+    fn own_queue(&self, endpoint: &UdpEndpoint) -> Option<&RefCell<batch::SendQueue>> {
+        let own = self.own_udp.and_then(|i| self.globals.udp.get(i))?;
+        self.queue.as_ref().filter(|_| std::ptr::eq(own, endpoint))
+    }
+
     /// Sends one message.
     pub fn send(&self, to: &Destination, data: Bytes) -> Result<(), SendError> {
         match to.proto {
             Transport::Udp => {
                 let endpoint = self.udp_for(&to.addr).ok_or(SendError::NoSocket)?;
-                if let Some(queue) = &self.queue
-                    && self.own_udp.and_then(|i| self.globals.udp.get(i)).is_some_and(|own| std::ptr::eq(own, endpoint))
-                {
+                if let Some(queue) = self.own_queue(endpoint) {
                     queue.borrow_mut().push(&data, to.addr);
                     return Ok(());
                 }
@@ -155,9 +160,7 @@ impl Io {
         build: impl FnOnce(&mut BytesMut) -> bool,
     ) -> Result<bool, SendError> {
         if to.proto == Transport::Udp
-            && let Some(queue) = &self.queue
-            && let Some(own) = self.own_udp.and_then(|i| self.globals.udp.get(i))
-            && self.udp_for(&to.addr).is_some_and(|endpoint| std::ptr::eq(own, endpoint))
+            && let Some(queue) = self.udp_for(&to.addr).and_then(|endpoint| self.own_queue(endpoint))
         {
             return Ok(queue.borrow_mut().push_with(to.addr, build));
         }
