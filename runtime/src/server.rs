@@ -231,7 +231,7 @@ fn start<S: Script>(config: Config) -> Result<(), String> {
     }
     let first_listen = endpoints.first().map(|e| e.local).or(tcp_locals.first().map(|(a, _)| *a));
     let (tcp_sender, tcp_input) = TcpSender::new(tcp_locals);
-    let tm = Tm::new(config.tm.clone(), first_listen);
+    let tm = Tm::new(config.tm.clone(), first_listen, S::TM);
     let globals: &'static Globals = Box::leak(Box::new(Globals {
         sl_tag_base: crate::modules::sl::tag_base(first_listen),
         tm,
@@ -334,7 +334,7 @@ pub(crate) fn test_io(config: Config) -> Io {
     let (tcp, _) = TcpSender::new(Vec::new());
     let globals: &'static Globals = Box::leak(Box::new(Globals {
         sl_tag_base: crate::modules::sl::tag_base(first),
-        tm: Tm::new(config.tm.clone(), first),
+        tm: Tm::new(config.tm.clone(), first, true),
         config,
         udp: endpoints,
         tcp,

@@ -16,13 +16,23 @@ use bytes::BytesMut;
 /// Datagrams per system call.
 pub const BATCH: usize = 64;
 
-/// Receive slots: `BATCH` buffers of `slot` bytes each, one allocation, and the kernel's
-/// message headers pointing into them, set up once (the heap blocks never move).
+/// Bytes of each datagram received into the dense part of a slot. Nearly every SIP datagram
+/// fits (RFC 3261 §18.1.1 keeps UDP requests well under the path MTU), so a batch touches a
+/// few pages of memory rather than one 64 KB slot per datagram.
+const HEAD: usize = 2048;
+
+/// Receive slots: `BATCH` slots of up to `max` bytes each. The first [`HEAD`] bytes of every
+/// slot lie side by side in one small buffer; the rest of a slot, in a second buffer that is
+/// only written (and so only made resident) by longer datagrams, which are then made whole
+/// there. The kernel's message headers are set up once (the heap blocks never move).
 pub struct RecvBatch {
-    buffers: Vec<u8>,
-    slot: usize,
+    heads: Vec<u8>,
+    /// `max` bytes per slot: its first `head` bytes take a copy of the head of a long datagram.
+    tails: Vec<u8>,
+    head: usize,
+    max: usize,
     addrs: Vec<libc::sockaddr_storage>,
-    iovecs: Vec<libc::iovec>,
+    iovecs: Vec<[libc::iovec; 2]>,
     headers: Vec<libc::mmsghdr>,
     lens: Vec<usize>,
     count: usize,
@@ -35,26 +45,36 @@ pub struct RecvBatch {
 unsafe impl Send for RecvBatch {}
 
 impl RecvBatch {
-    /// `slot` is the largest datagram kept whole; longer ones are truncated (and dropped).
-    pub fn new(slot: usize) -> Self {
+    /// `max` is the largest datagram kept whole; longer ones are truncated (and dropped).
+    pub fn new(max: usize) -> Self {
+        let head = max.min(HEAD);
+        let empty = libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 };
         let mut batch = RecvBatch {
-            buffers: vec![0; slot * BATCH],
-            slot,
-            // SAFETY: sockaddr_storage, iovec and mmsghdr are plain data; all zeroes is a
-            // valid value of each (null pointers are replaced below).
+            heads: vec![0; head * BATCH],
+            // Zeroed memory comes from the kernel untouched: unused tails cost no resident
+            // memory.
+            tails: if max > head { vec![0; max * BATCH] } else { Vec::new() },
+            head,
+            max,
+            // SAFETY: sockaddr_storage and mmsghdr are plain data; all zeroes is a valid value
+            // of each (null pointers are replaced below).
             addrs: vec![unsafe { zeroed() }; BATCH],
-            iovecs: vec![libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; BATCH],
+            iovecs: vec![[empty; 2]; BATCH],
             headers: vec![unsafe { zeroed() }; BATCH],
             lens: vec![0; BATCH],
             count: 0,
             used: 0,
         };
         for i in 0..BATCH {
-            batch.iovecs[i].iov_base = batch.buffers[i * slot..].as_mut_ptr().cast();
-            batch.iovecs[i].iov_len = slot;
+            let iovecs = &mut batch.iovecs[i];
+            iovecs[0] = libc::iovec { iov_base: batch.heads[i * head..].as_mut_ptr().cast(), iov_len: head };
+            if max > head {
+                let tail = &mut batch.tails[i * max + head..(i + 1) * max];
+                iovecs[1] = libc::iovec { iov_base: tail.as_mut_ptr().cast(), iov_len: tail.len() };
+            }
             let header = &mut batch.headers[i].msg_hdr;
-            header.msg_iov = &mut batch.iovecs[i];
-            header.msg_iovlen = 1;
+            header.msg_iov = iovecs.as_mut_ptr();
+            header.msg_iovlen = if max > head { 2 } else { 1 };
             header.msg_name = (&mut batch.addrs[i] as *mut libc::sockaddr_storage).cast();
             header.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         }
@@ -88,7 +108,13 @@ impl RecvBatch {
         self.used = received;
         for (i, header) in self.headers.iter().take(received).enumerate() {
             let truncated = header.msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
-            self.lens[i] = if truncated { 0 } else { header.msg_len as usize };
+            let len = if truncated { 0 } else { header.msg_len as usize };
+            if len > self.head {
+                // Join the head to the rest of the datagram, in the slot's tail.
+                let (head, tail) = (&self.heads[i * self.head..][..self.head], &mut self.tails[i * self.max..]);
+                tail[..self.head].copy_from_slice(head);
+            }
+            self.lens[i] = len;
         }
         self.count = received;
         Ok(received)
@@ -100,7 +126,9 @@ impl RecvBatch {
         (0..self.count).filter_map(|i| {
             let len = self.lens[i];
             let src = socket_addr(&self.addrs[i])?;
-            (len > 0).then(|| (&self.buffers[i * self.slot..i * self.slot + len], src))
+            let data =
+                if len > self.head { &self.tails[i * self.max..][..len] } else { &self.heads[i * self.head..][..len] };
+            (len > 0).then_some((data, src))
         })
     }
 }
@@ -283,6 +311,44 @@ mod tests {
             kept.extend(batch.datagrams().map(|(d, _)| d.to_vec()));
         }
         assert_eq!(kept, vec![b"short".to_vec()]);
+    }
+
+    #[test]
+    fn datagrams_longer_than_a_head_come_back_whole_between_short_ones() {
+        let receiver = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        receiver.set_read_timeout(Some(Duration::from_secs(2))).expect("timeout");
+        let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let to = receiver.local_addr().expect("addr");
+        let patterned = |len: usize| (0..len).map(|i| (i % 251) as u8).collect::<Vec<u8>>();
+        // Loopback carries UDP payloads up to 65507 bytes.
+        let sent = [b"first".to_vec(), patterned(HEAD), patterned(HEAD + 1), patterned(65507), b"last".to_vec()];
+        for datagram in &sent {
+            sender.send_to(datagram, to).expect("send");
+        }
+        let mut batch = RecvBatch::new(65535);
+        let mut seen = Vec::new();
+        while seen.len() < sent.len() {
+            batch.recv(&receiver).expect("recv");
+            seen.extend(batch.datagrams().map(|(d, _)| d.to_vec()));
+        }
+        assert_eq!(seen, sent);
+    }
+
+    #[test]
+    fn a_datagram_longer_than_head_and_tail_is_skipped() {
+        let receiver = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        receiver.set_read_timeout(Some(Duration::from_secs(2))).expect("timeout");
+        let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let to = receiver.local_addr().expect("addr");
+        sender.send_to(&[b'x'; 3001], to).expect("send");
+        sender.send_to(&[b'y'; 3000], to).expect("send");
+        let mut batch = RecvBatch::new(3000);
+        let mut kept = Vec::new();
+        while kept.is_empty() {
+            batch.recv(&receiver).expect("recv");
+            kept.extend(batch.datagrams().map(|(d, _)| d.to_vec()));
+        }
+        assert_eq!(kept, vec![vec![b'y'; 3000]]);
     }
 
     #[test]

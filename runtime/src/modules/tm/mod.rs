@@ -96,9 +96,10 @@ pub struct Tm {
 }
 
 impl Tm {
-    pub(crate) fn new(settings: Settings, first_listen: Option<SocketAddr>) -> Tm {
+    /// `loaded`: whether the config loads tm; without it the table stays empty.
+    pub(crate) fn new(settings: Settings, first_listen: Option<SocketAddr>, loaded: bool) -> Tm {
         Tm {
-            table: table::Table::new(settings.max_transactions),
+            table: if loaded { table::Table::new(settings.max_transactions) } else { table::Table::unused() },
             timers: timer::Timers::new(),
             tag_base: crate::modules::sl::tm_tag_base(first_listen),
             settings,

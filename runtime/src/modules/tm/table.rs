@@ -8,7 +8,7 @@ use super::transaction::{MatchKey, Transaction};
 use crate::core::branch::{call_hash, parse_branch};
 use crate::sip::{Message, Method};
 
-/// Buckets; the 16-bit hash is folded onto them.
+/// Buckets of a table in use; the 16-bit hash is folded onto them.
 const BUCKETS: usize = 4096;
 
 /// The table is full: the proxy answers 503 instead of growing.
@@ -33,8 +33,18 @@ pub(crate) enum RequestMatch {
 
 impl Table {
     pub(crate) fn new(capacity: usize) -> Table {
+        Table::with_buckets(capacity, BUCKETS)
+    }
+
+    /// The table of a proxy that does not load tm: its buckets would be 128 KB of memory
+    /// written at start-up and never used.
+    pub(crate) fn unused() -> Table {
+        Table::with_buckets(0, 1)
+    }
+
+    fn with_buckets(capacity: usize, buckets: usize) -> Table {
         Table {
-            buckets: (0..BUCKETS).map(|_| Mutex::new(Vec::new())).collect(),
+            buckets: (0..buckets).map(|_| Mutex::new(Vec::new())).collect(),
             count: AtomicUsize::new(0),
             capacity,
             next_id: AtomicU64::new(1),
@@ -42,7 +52,7 @@ impl Table {
     }
 
     fn bucket(&self, hash: u32) -> MutexGuard<'_, Vec<Arc<Transaction>>> {
-        self.buckets[hash as usize % BUCKETS].lock().unwrap_or_else(|p| p.into_inner())
+        self.buckets[hash as usize % self.buckets.len()].lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -348,6 +358,13 @@ mod tests {
     fn the_table_refuses_beyond_its_capacity() {
         let table = Table::new(2);
         assert!(table.reserve().is_ok() && table.reserve().is_ok());
+        assert_eq!(table.reserve(), Err(Full));
+    }
+
+    #[test]
+    fn the_table_of_a_proxy_without_tm_has_one_bucket_and_no_room() {
+        let table = Table::unused();
+        assert_eq!(table.buckets.len(), 1);
         assert_eq!(table.reserve(), Err(Full));
     }
 }
