@@ -14,32 +14,48 @@ use crate::context::{Ctx, RouteKind};
 /// One lock: a flag guarded by a mutex, with a condition variable to wait on.
 #[derive(Debug, Default)]
 struct Slot {
-    held: Mutex<bool>,
+    state: Mutex<SlotState>,
     released: Condvar,
 }
 
+#[derive(Debug, Default)]
+struct SlotState {
+    held: bool,
+    /// Threads blocked in `lock`: `unlock` signals only when there is one, since every
+    /// `notify_one` is a system call (one per message in the round-robin configs otherwise).
+    waiting: u32,
+}
+
 impl Slot {
+    fn state(&self) -> std::sync::MutexGuard<'_, SlotState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn lock(&self) {
-        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        while *held {
-            held = self.released.wait(held).unwrap_or_else(|p| p.into_inner());
+        let mut state = self.state();
+        while state.held {
+            state.waiting += 1;
+            state = self.released.wait(state).unwrap_or_else(|p| p.into_inner());
+            state.waiting -= 1;
         }
-        *held = true;
+        state.held = true;
     }
 
     fn try_lock(&self) -> bool {
-        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        if *held {
+        let mut state = self.state();
+        if state.held {
             return false;
         }
-        *held = true;
+        state.held = true;
         true
     }
 
     fn unlock(&self) {
-        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        *held = false;
-        self.released.notify_one();
+        let mut state = self.state();
+        state.held = false;
+        if state.waiting > 0 {
+            self.released.notify_one();
+        }
     }
 }
 
@@ -155,6 +171,30 @@ mod tests {
         locks.unlock(0);
         assert_eq!(waiter.join().ok(), Some(1));
         assert_eq!(LockSet::new(0).lock(0), -1, "lock_set_size not set");
+    }
+
+    #[test]
+    fn contending_threads_all_get_the_lock_and_exclude_each_other() {
+        let locks = Arc::new(LockSet::new(1));
+        let inside = Arc::new(AtomicU32::new(0));
+        let (done, finished) = std::sync::mpsc::channel();
+        for _ in 0..4 {
+            let (locks, inside, done) = (locks.clone(), inside.clone(), done.clone());
+            std::thread::spawn(move || {
+                for _ in 0..500 {
+                    locks.lock(0);
+                    assert_eq!(inside.fetch_add(1, Ordering::SeqCst), 0, "two holders");
+                    std::thread::yield_now();
+                    inside.fetch_sub(1, Ordering::SeqCst);
+                    locks.unlock(0);
+                }
+                done.send(()).ok();
+            });
+        }
+        for _ in 0..4 {
+            // A waiter that is never signalled would hang here.
+            finished.recv_timeout(Duration::from_secs(20)).expect("every thread finishes");
+        }
     }
 
     #[test]
