@@ -121,19 +121,35 @@ fn dotted_quad_is(text: &[u8], ip: std::net::Ipv4Addr) -> bool {
 /// An IPv4 address in dotted-quad form, read as `Ipv4Addr`'s parser reads it (one to three
 /// digits per octet, no leading zero) without going through `str`.
 pub fn parse_dotted_quad(text: &[u8]) -> Option<std::net::Ipv4Addr> {
+    // One pass over at most 15 bytes: an address is compared for every local reply.
     let mut octets = [0u8; 4];
-    let mut parts = text.split(|&c| c == b'.');
-    for octet in &mut octets {
-        let part = parts.next()?;
-        let well_formed = (1..=3).contains(&part.len())
-            && part.iter().all(u8::is_ascii_digit)
-            && (part.len() == 1 || part[0] != b'0');
-        if !well_formed {
-            return None;
+    let mut index = 0;
+    let mut value: u16 = 0;
+    let mut digits = 0;
+    for &c in text {
+        match c {
+            b'0'..=b'9' => {
+                // No leading zero, at most three digits.
+                if digits == 3 || (digits == 1 && value == 0) {
+                    return None;
+                }
+                value = value * 10 + u16::from(c - b'0');
+                digits += 1;
+            }
+            b'.' if digits > 0 && index < 3 => {
+                octets[index] = u8::try_from(value).ok()?;
+                index += 1;
+                value = 0;
+                digits = 0;
+            }
+            _ => return None,
         }
-        *octet = u8::try_from(part.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'))).ok()?;
     }
-    parts.next().is_none().then_some(std::net::Ipv4Addr::from(octets))
+    if index != 3 || digits == 0 {
+        return None;
+    }
+    octets[3] = u8::try_from(value).ok()?;
+    Some(std::net::Ipv4Addr::from(octets))
 }
 
 /// Whether `host[:port]` names this proxy: one of its listen addresses or aliases (a missing

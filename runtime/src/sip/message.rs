@@ -66,11 +66,21 @@ impl Method {
     ];
 
     pub fn from_bytes(text: &[u8]) -> Method {
-        Method::NAMED
-            .iter()
-            .find(|(_, name)| name.len() == text.len() && name.as_bytes().eq_ignore_ascii_case(text))
-            .map(|(m, _)| *m)
-            .unwrap_or(Method::Other)
+        // Methods are written in capitals (RFC 3261 §7.1): one jump on the exact spelling,
+        // the case-insensitive search (as Kamailio's parser) only for the rest.
+        match text {
+            b"INVITE" => Method::Invite,
+            b"ACK" => Method::Ack,
+            b"BYE" => Method::Bye,
+            b"CANCEL" => Method::Cancel,
+            b"OPTIONS" => Method::Options,
+            b"REGISTER" => Method::Register,
+            _ => Method::NAMED
+                .iter()
+                .find(|(_, name)| name.len() == text.len() && name.as_bytes().eq_ignore_ascii_case(text))
+                .map(|(m, _)| *m)
+                .unwrap_or(Method::Other),
+        }
     }
 
     /// The standard spelling; `None` for [`Method::Other`].
@@ -509,7 +519,7 @@ fn parse_start_line(b: &[u8], term: usize) -> Result<(StartLine, Slice), ParseEr
         return bad(ParseErrorKind::BadStartLine, uri_start);
     };
     let uri = Slice::new(uri_start, last_sp);
-    if uri.is_empty() || b[uri.range()].iter().any(|&c| c == b' ' || c == b'\t' || c < 0x20) {
+    if uri.is_empty() || b[uri.range()].iter().any(|&c| c <= b' ') {
         return bad(ParseErrorKind::BadStartLine, uri_start);
     }
     let version = Slice::new(last_sp + 1, term);
@@ -632,6 +642,18 @@ v=0\r\n";
 
     fn parse(bytes: &[u8]) -> Message {
         Message::parse(Bytes::copy_from_slice(bytes)).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn methods_are_recognised_in_any_case_and_unknown_ones_are_other() {
+        for (method, name) in Method::NAMED {
+            assert_eq!(Method::from_bytes(name.as_bytes()), method, "{name}");
+            assert_eq!(Method::from_bytes(name.to_ascii_lowercase().as_bytes()), method, "{name}");
+            assert_eq!(method.as_str(), Some(name));
+        }
+        for other in [&b""[..], b"INVITEX", b"INVIT", b"FOO"] {
+            assert_eq!(Method::from_bytes(other), Method::Other);
+        }
     }
 
     #[test]
