@@ -3,6 +3,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod cpus;
 pub mod floor;
 pub mod harness;
 pub mod instructions;
