@@ -7,35 +7,52 @@
 
 use std::os::unix::process::CommandExt;
 use std::process::Command;
+use std::sync::OnceLock;
 
-/// The CPU of the server under test.
-const SERVER_CPU: usize = 1;
-/// The CPU of everything else (below `SERVER_CPU`).
-const LOAD_CPU: usize = 0;
-
-/// Whether the machine has the two CPUs the placement needs.
-fn placement_possible() -> bool {
-    std::thread::available_parallelism().is_ok_and(|n| n.get() > SERVER_CPU)
+/// The CPUs of a run: the server's and the load's, the first two this process may use when
+/// it first asks (before it pins itself); `None` with fewer than two.
+fn placement() -> Option<Placement> {
+    static PLACEMENT: OnceLock<Option<Placement>> = OnceLock::new();
+    *PLACEMENT.get_or_init(|| {
+        let mut allowed = allowed_cpus().into_iter();
+        Some(Placement { load: allowed.next()?, server: allowed.next()? })
+    })
 }
 
-/// Puts this process, and so every process it starts afterwards, on the load CPU.
+#[derive(Clone, Copy, Debug)]
+struct Placement {
+    load: usize,
+    server: usize,
+}
+
+/// Puts the calling thread, and every thread and process it starts afterwards, on the load
+/// CPU.
 pub fn pin_load() -> Result<(), String> {
-    if !placement_possible() {
-        return Ok(());
-    }
-    pin(LOAD_CPU).map_err(|e| format!("cannot pin the load to CPU {LOAD_CPU}: {e}"))
+    let Some(placement) = placement() else { return Ok(()) };
+    pin(placement.load).map_err(|e| format!("cannot pin the load to CPU {}: {e}", placement.load))
 }
 
 /// Makes `command` start on the server CPU (its children inherit it).
 #[allow(unsafe_code)]
 pub fn on_server_cpu(command: &mut Command) {
-    if !placement_possible() {
-        return;
-    }
+    let Some(placement) = placement() else { return };
     // SAFETY: sched_setaffinity is async-signal-safe, so it may run between fork and exec;
     // the closure allocates nothing.
     unsafe {
-        command.pre_exec(|| pin(SERVER_CPU));
+        command.pre_exec(move || pin(placement.server));
+    }
+}
+
+/// The CPUs this process may run on.
+#[allow(unsafe_code)]
+fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: cpu_set_t is plain data, filled by sched_getaffinity and read by CPU_ISSET.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return Vec::new();
+        }
+        (0..libc::CPU_SETSIZE as usize).filter(|&cpu| libc::CPU_ISSET(cpu, &set)).collect()
     }
 }
 
@@ -59,14 +76,28 @@ mod tests {
 
     #[test]
     fn a_server_started_on_its_cpu_runs_only_there() {
-        if !placement_possible() {
-            return;
-        }
+        let Some(placement) = placement() else { return };
         let mut command = Command::new("grep");
         command.args(["Cpus_allowed_list", "/proc/self/status"]);
         on_server_cpu(&mut command);
         let output = command.output().expect("grep runs");
         let text = String::from_utf8_lossy(&output.stdout);
-        assert_eq!(text.split_whitespace().nth(1), Some(SERVER_CPU.to_string().as_str()), "{text}");
+        assert_eq!(text.split_whitespace().nth(1), Some(placement.server.to_string().as_str()), "{text}");
+    }
+
+    #[test]
+    fn after_the_load_is_pinned_a_server_still_starts_on_the_server_cpu() {
+        let Some(placement) = placement() else { return };
+        // In a thread of its own: affinity is per thread, and the other tests share the process.
+        let seen = std::thread::spawn(move || {
+            pin_load().expect("pinned");
+            let mut command = Command::new("grep");
+            command.args(["Cpus_allowed_list", "/proc/self/status"]);
+            on_server_cpu(&mut command);
+            String::from_utf8_lossy(&command.output().expect("grep runs").stdout).into_owned()
+        })
+        .join()
+        .expect("thread");
+        assert_eq!(seen.split_whitespace().nth(1), Some(placement.server.to_string().as_str()), "{seen}");
     }
 }
