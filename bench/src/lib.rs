@@ -3,7 +3,6 @@
 
 #![deny(unsafe_code)]
 
-pub mod cpus;
 pub mod floor;
 pub mod harness;
 pub mod instructions;

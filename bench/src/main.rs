@@ -212,8 +212,6 @@ fn count_instructions(root: &Path, logs: &Path, proxies: &[(String, PathBuf)]) -
 
 fn run(plan: &Plan, quick_build: bool, with_instructions: bool) -> Result<(), String> {
     let (root, logs, proxies) = build_proxies(quick_build)?;
-    // After the builds, which use every CPU.
-    sipcfg_bench::cpus::pin_load()?;
     let mut harness = Harness { root: root.clone(), logs: logs.clone(), proxies: proxies.clone(), samples: Vec::new() };
     harness.run(plan)?;
     let machine = machine_description();

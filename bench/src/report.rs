@@ -40,8 +40,7 @@ pub fn markdown(samples: &[Sample], plan: &Plan, machine: &str, command: &str) -
     let _ = writeln!(
         out,
         "Method: every run starts the server fresh on 127.0.0.1:5060 with `children=1` (`-n 1`), \
-         warms it up, then measures. The server under test (all of its processes) runs on CPU 1 \
-         alone; the load generators and the downstream servers run on CPU 0. Sides are interleaved (Kamailio, sipcfg, Kamailio, sipcfg...) \
+         warms it up, then measures. Sides are interleaved (Kamailio, sipcfg, Kamailio, sipcfg...) \
          for {} rounds. Kamailio runs in the foreground with `-x tlsf`. CPU is the proxy's \
          task-clock from `perf stat -p` over every process of the server (user + system time, \
          nanosecond resolution; /proc utime+stime ticks are recorded beside it as a check), divided \

@@ -123,7 +123,6 @@ pub fn start(side: &Side, config: &Path, children: u32, logs: &Path) -> Result<S
             c
         }
     };
-    crate::cpus::on_server_cpu(&mut command);
     let log = std::fs::File::create(logs.join(format!("{}.log", side.label()))).map_err(|e| e.to_string())?;
     let child = command
         .stdin(Stdio::null())
