@@ -269,12 +269,18 @@ mod tests {
     use std::net::UdpSocket;
     use std::time::Duration;
 
-    #[test]
-    fn a_queue_goes_out_in_one_flush_and_comes_in_as_one_batch() {
+    /// A receiving socket (reads time out after 2 s), a sending one, and where to send.
+    fn loopback_pair() -> (UdpSocket, UdpSocket, SocketAddr) {
         let receiver = UdpSocket::bind("127.0.0.1:0").expect("bind");
         receiver.set_read_timeout(Some(Duration::from_secs(2))).expect("timeout");
         let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
         let to = receiver.local_addr().expect("addr");
+        (receiver, sender, to)
+    }
+
+    #[test]
+    fn a_queue_goes_out_in_one_flush_and_comes_in_as_one_batch() {
+        let (receiver, sender, to) = loopback_pair();
         let mut queue = SendQueue::default();
         for i in 0..100 {
             queue.push(format!("datagram {i}").as_bytes(), to);
@@ -298,10 +304,7 @@ mod tests {
 
     #[test]
     fn a_datagram_longer_than_a_slot_is_skipped() {
-        let receiver = UdpSocket::bind("127.0.0.1:0").expect("bind");
-        receiver.set_read_timeout(Some(Duration::from_secs(2))).expect("timeout");
-        let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
-        let to = receiver.local_addr().expect("addr");
+        let (receiver, sender, to) = loopback_pair();
         sender.send_to(&[b'x'; 300], to).expect("send");
         sender.send_to(b"short", to).expect("send");
         let mut batch = RecvBatch::new(256);
@@ -315,10 +318,7 @@ mod tests {
 
     #[test]
     fn datagrams_longer_than_a_head_come_back_whole_between_short_ones() {
-        let receiver = UdpSocket::bind("127.0.0.1:0").expect("bind");
-        receiver.set_read_timeout(Some(Duration::from_secs(2))).expect("timeout");
-        let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
-        let to = receiver.local_addr().expect("addr");
+        let (receiver, sender, to) = loopback_pair();
         let patterned = |len: usize| (0..len).map(|i| (i % 251) as u8).collect::<Vec<u8>>();
         // Loopback carries UDP payloads up to 65507 bytes.
         let sent = [b"first".to_vec(), patterned(HEAD), patterned(HEAD + 1), patterned(65507), b"last".to_vec()];
@@ -336,10 +336,7 @@ mod tests {
 
     #[test]
     fn a_datagram_longer_than_head_and_tail_is_skipped() {
-        let receiver = UdpSocket::bind("127.0.0.1:0").expect("bind");
-        receiver.set_read_timeout(Some(Duration::from_secs(2))).expect("timeout");
-        let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
-        let to = receiver.local_addr().expect("addr");
+        let (receiver, sender, to) = loopback_pair();
         sender.send_to(&[b'x'; 3001], to).expect("send");
         sender.send_to(&[b'y'; 3000], to).expect("send");
         let mut batch = RecvBatch::new(3000);
