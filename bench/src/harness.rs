@@ -41,11 +41,22 @@ pub struct Workload {
     pub saturation: Option<&'static str>,
 }
 
-/// The burst interval that makes the Rust generator load a proxy as sipp does at 2000/s.
-/// Measured with strace on the proxy's recvmmsg over 4000 requests: sipp's arrive mostly 8 at
-/// a time every 4 ms (543 wake-ups, 7.4 requests each); the generator with 4 ms bursts gives
-/// 513 wake-ups of 7.8, with 6 ms bursts 337 of 11.9.
-pub const SIPP_LIKE: Duration = Duration::from_millis(4);
+/// The burst interval of the load generator's cross-check when the server's wake-ups under
+/// sipp could not be counted. At 2000/s sipp woke the 200-always proxy's worker once per 1.7
+/// to 3.0 requests (10 runs of 8000, voluntary context switches of the thread); 1 ms bursts of
+/// 2 requests woke it once per 1.8 to 1.9 (6 runs).
+pub const SIPP_LIKE: Duration = Duration::from_millis(1);
+
+/// The burst interval that gives the server the requests per wake-up it had under sipp:
+/// sipp's arrivals are not the same for every server (Kamailio got about 7 requests per
+/// wake-up where sipcfg and the floor got 2 to 3), and a server's CPU per request falls as
+/// more requests share a wake-up.
+pub fn sipp_like_tick(requests_per_wakeup: Option<f64>, rate: u64) -> Duration {
+    let Some(burst) = requests_per_wakeup.filter(|b| b.is_finite()) else { return SIPP_LIKE };
+    let rate = rate.max(1) as f64;
+    // From one request per burst (every request wakes the server) to 50 ms of requests.
+    Duration::from_micros((burst.clamp(1.0, rate / 20.0) / rate * 1e6).round() as u64)
+}
 
 /// Bursts of the open-loop rate search.
 const SATURATION_TICK: Duration = Duration::from_millis(1);
@@ -133,6 +144,11 @@ impl Sample {
     pub fn cpu_us(&self) -> f64 {
         self.cost.cpu() * 1e6 / self.completed.max(1) as f64
     }
+
+    /// Completed requests per wake-up of the server, when wake-ups were counted.
+    pub fn requests_per_wakeup(&self) -> Option<f64> {
+        self.cost.wakeups.filter(|&w| w > 0).map(|w| self.completed as f64 / w as f64)
+    }
 }
 
 pub struct Harness {
@@ -187,7 +203,13 @@ impl Harness {
                     let sample = self.moderate(workload, &Side::Floor(Mode::Echo), round, plan)?;
                     self.record(sample);
                     for side in self.sides(workload) {
-                        let sample = self.generated(workload, &side, round, plan, SIPP_LIKE)?;
+                        let under_sipp = self
+                            .samples
+                            .iter()
+                            .rfind(|s| s.workload == workload.name && s.kind == "moderate" && s.side == side.label())
+                            .and_then(Sample::requests_per_wakeup);
+                        let tick = sipp_like_tick(under_sipp, plan.rate);
+                        let sample = self.generated(workload, &side, round, plan, tick)?;
                         self.record(sample);
                     }
                     let mut sides = self.sides(workload).to_vec();
@@ -461,4 +483,20 @@ fn stop(server: Server, downstream: Vec<Downstreamed>) {
 pub fn repo_root() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_check_bursts_follow_the_wakeups_under_sipp() {
+        assert_eq!(sipp_like_tick(Some(2.0), 2000), Duration::from_millis(1));
+        assert_eq!(sipp_like_tick(Some(7.0), 2000), Duration::from_micros(3500));
+        // Not below one request per burst, not above 50 ms of requests.
+        assert_eq!(sipp_like_tick(Some(0.5), 2000), Duration::from_micros(500));
+        assert_eq!(sipp_like_tick(Some(1e6), 2000), Duration::from_millis(50));
+        assert_eq!(sipp_like_tick(None, 2000), SIPP_LIKE);
+        assert_eq!(sipp_like_tick(Some(f64::NAN), 2000), SIPP_LIKE);
+    }
 }

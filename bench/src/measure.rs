@@ -6,6 +6,9 @@
 //! attached to the processes (nanoseconds), used for the ratios when perf is installed.
 //! Memory is the sum of the proportional set sizes (Pss) of the tree, so memory shared
 //! between Kamailio's processes is counted once; it is sampled and the peak kept.
+//! Wake-ups are the voluntary context switches of every thread: a server blocked in a
+//! receive call switches out once per wake-up, so requests per wake-up says how tightly a
+//! load generator's requests arrive.
 
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
@@ -58,6 +61,19 @@ pub fn cpu_ticks_seconds(pids: &[u32]) -> f64 {
     ticks as f64 / TICKS_PER_SECOND
 }
 
+/// Voluntary context switches of every thread of the processes.
+pub fn voluntary_switches(pids: &[u32]) -> u64 {
+    pids.iter()
+        .filter_map(|pid| std::fs::read_dir(format!("/proc/{pid}/task")).ok())
+        .flat_map(|tasks| tasks.flatten())
+        .filter_map(|task| std::fs::read_to_string(task.path().join("status")).ok())
+        .filter_map(|status| {
+            let line = status.lines().find(|l| l.starts_with("voluntary_ctxt_switches:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .sum()
+}
+
 /// Sum of Pss over the processes, in bytes.
 pub fn pss_bytes(pids: &[u32]) -> u64 {
     pids.iter()
@@ -74,6 +90,7 @@ pub fn pss_bytes(pids: &[u32]) -> u64 {
 pub struct Window {
     pids: Vec<u32>,
     ticks_at_start: f64,
+    switches_at_start: u64,
     perf: Option<Child>,
     sampler: Option<(Arc<AtomicBool>, Arc<AtomicU64>, JoinHandle<()>)>,
 }
@@ -86,6 +103,9 @@ pub struct Cost {
     /// CPU seconds from perf's task-clock, when perf could attach.
     pub cpu_perf: Option<f64>,
     pub peak_pss: u64,
+    /// Voluntary context switches of all the server's threads over the window; `None` in
+    /// reports written before they were counted.
+    pub wakeups: Option<u64>,
 }
 
 impl Cost {
@@ -122,11 +142,13 @@ impl Window {
             })
         };
         let ticks_at_start = cpu_ticks_seconds(&pids);
-        Window { pids, ticks_at_start, perf, sampler: Some((stop, peak, sampler)) }
+        let switches_at_start = voluntary_switches(&pids);
+        Window { pids, ticks_at_start, switches_at_start, perf, sampler: Some((stop, peak, sampler)) }
     }
 
     pub fn close(mut self) -> Cost {
         let cpu_ticks = cpu_ticks_seconds(&self.pids) - self.ticks_at_start;
+        let wakeups = Some(voluntary_switches(&self.pids).saturating_sub(self.switches_at_start));
         let cpu_perf = self.perf.take().and_then(stop_perf);
         let mut peak_pss = 0;
         if let Some((stop, peak, handle)) = self.sampler.take() {
@@ -134,7 +156,7 @@ impl Window {
             let _ = handle.join();
             peak_pss = peak.load(Ordering::Relaxed).max(pss_bytes(&self.pids));
         }
-        Cost { cpu_ticks, cpu_perf, peak_pss }
+        Cost { cpu_ticks, cpu_perf, peak_pss, wakeups }
     }
 }
 
@@ -160,6 +182,10 @@ mod tests {
         let tree = process_tree(std::process::id());
         assert!(tree.contains(&child.id()), "{tree:?}");
         assert!(pss_bytes(&[std::process::id()]) > 0);
+        let before = voluntary_switches(&[std::process::id()]);
+        // Sleeping blocks this thread: one voluntary switch at least.
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(voluntary_switches(&[std::process::id()]) > before);
         let _ = child.kill();
         let _ = child.wait();
     }

@@ -123,19 +123,23 @@ pub fn markdown(samples: &[Sample], plan: &Plan, machine: &str, command: &str) -
     let check_k = pick(samples, "200-always", "loadgen-check", "kamailio");
     let check_s = pick(samples, "200-always", "loadgen-check", "sipcfg");
     if !check_k.is_empty() && !check_s.is_empty() {
+        // (CPU with the generator, CPU with sipp, requests per wake-up with each).
         let versus = |side: &str, checks: &[&Sample]| {
-            let sipp: Vec<f64> = pick(samples, "200-always", "moderate", side).iter().map(|s| s.cpu_us()).collect();
-            let generated: Vec<f64> = checks.iter().map(|s| s.cpu_us()).collect();
-            (median(generated), median(sipp))
+            let sipp = pick(samples, "200-always", "moderate", side);
+            let cpu = |of: &[&Sample]| median(of.iter().map(|s| s.cpu_us()).collect());
+            let per_wakeup = |of: &[&Sample]| median(of.iter().filter_map(|s| s.requests_per_wakeup()).collect());
+            (cpu(checks), cpu(&sipp), per_wakeup(checks), per_wakeup(&sipp))
         };
-        let (kg, ks) = versus("kamailio", &check_k);
-        let (sg, ss) = versus("sipcfg", &check_s);
+        let (kg, ks, kgw, ksw) = versus("kamailio", &check_k);
+        let (sg, ss, sgw, ssw) = versus("sipcfg", &check_s);
         let _ = writeln!(
             out,
-            "\nLoad generator cross-check (200-always at the same rate, sent in sipp-like bursts every {} ms): \
-             Kamailio {kg:.2} µs/req with the Rust generator vs {ks:.2} with sipp ({:+.1}%); sipcfg \
-             {sg:.2} vs {ss:.2} ({:+.1}%).",
-            crate::harness::SIPP_LIKE.as_millis(),
+            "\nLoad generator cross-check (200-always at the same rate; each round, the generator sends \
+             its requests in bursts as large as the requests per wake-up that sipp gave the same \
+             server): Kamailio {kg:.2} µs/req with the Rust generator vs {ks:.2} with sipp ({:+.1}%); \
+             sipcfg {sg:.2} vs {ss:.2} ({:+.1}%). Requests per wake-up of the server (median; \
+             voluntary context switches of all its threads): Kamailio {kgw:.2} with the generator vs \
+             {ksw:.2} with sipp, sipcfg {sgw:.2} vs {ssw:.2}.",
             (kg / ks - 1.0) * 100.0,
             (sg / ss - 1.0) * 100.0
         );
@@ -205,13 +209,13 @@ pub fn markdown(samples: &[Sample], plan: &Plan, machine: &str, command: &str) -
     let _ = writeln!(out, "\n## Every run\n");
     let _ = writeln!(
         out,
-        "| round | workload | kind | side | done | failed | retrans | CPU s (perf) | CPU s (/proc) | µs/req | rate /s | peak MB |"
+        "| round | workload | kind | side | done | failed | retrans | CPU s (perf) | CPU s (/proc) | µs/req | rate /s | peak MB | wake-ups |"
     );
-    let _ = writeln!(out, "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(out, "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for s in samples {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {:.2} | {:.0} | {:.3} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {:.2} | {:.0} | {:.3} | {} |",
             s.round,
             s.workload,
             s.kind,
@@ -223,7 +227,8 @@ pub fn markdown(samples: &[Sample], plan: &Plan, machine: &str, command: &str) -
             s.cost.cpu_ticks,
             s.cpu_us(),
             s.rate,
-            s.cost.peak_pss as f64 / 1e6
+            s.cost.peak_pss as f64 / 1e6,
+            s.cost.wakeups.map_or("-".to_string(), |w| w.to_string())
         );
     }
     out
@@ -244,7 +249,12 @@ pub fn parse_runs(markdown: &str) -> Vec<Sample> {
         .lines()
         .filter_map(|line| {
             let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
-            let [round, workload, kind, side, done, failed, retrans, perf, ticks, _, rate, peak] = cells[..] else {
+            // Reports written before wake-ups were counted have one column less.
+            let (row, wakeups) = match cells[..] {
+                [ref row @ .., wakeups] if cells.len() == 13 => (row, wakeups.parse().ok()),
+                ref row => (row, None),
+            };
+            let [round, workload, kind, side, done, failed, retrans, perf, ticks, _, rate, peak] = row[..] else {
                 return None;
             };
             Some(Sample {
@@ -259,6 +269,7 @@ pub fn parse_runs(markdown: &str) -> Vec<Sample> {
                     cpu_ticks: ticks.parse().ok()?,
                     cpu_perf: perf.parse().ok(),
                     peak_pss: (peak.parse::<f64>().ok()? * 1e6) as u64,
+                    wakeups,
                 },
                 rate: rate.parse().ok()?,
             })
@@ -386,29 +397,53 @@ mod tests {
             completed: 16000,
             failed: 0,
             retransmissions: 0,
-            cost: Cost { cpu_ticks: 0.2, cpu_perf: Some(cpu), peak_pss: 2_500_000 },
+            cost: Cost { cpu_ticks: 0.2, cpu_perf: Some(cpu), peak_pss: 2_500_000, wakeups: Some(8000) },
             rate: 0.0,
         }
     }
 
     #[test]
     fn a_report_renders_again_from_its_own_table() {
+        let check = |side, round, cpu, wakeups| Sample {
+            kind: "loadgen-check",
+            cost: Cost { wakeups: Some(wakeups), ..sample(side, round, cpu).cost },
+            ..sample(side, round, cpu)
+        };
         let samples = vec![
             sample("kamailio", 1, 0.2143),
             sample("sipcfg", 1, 0.1399),
+            check("kamailio", 1, 0.2, 16000),
+            check("sipcfg", 1, 0.14, 6400),
             sample("kamailio", 2, 0.2),
             sample("sipcfg", 2, 0.15),
+            check("kamailio", 2, 0.2, 16000),
+            check("sipcfg", 2, 0.14, 9600),
         ];
         let plan =
             Plan { rounds: 2, rate: 2000, seconds: 8, call_rate: 200, saturation_requests: 1000, workloads: vec![] };
         let first = markdown(&samples, &plan, "Machine: test", "cargo xtask bench");
         let parsed = parse_runs(&first);
-        assert_eq!(parsed.len(), 4);
+        assert_eq!(parsed.len(), 8);
         assert_eq!(markdown(&parsed, &plan, "Machine: test", "cargo xtask bench"), first);
+        // 16000 requests over 6400 and 9600 wake-ups; sipp's samples woke sipcfg 8000 times.
+        assert!(first.contains("Kamailio 1.00 with the generator vs 2.00 with sipp, sipcfg 2.08 vs 2.00."), "{first}");
         // Median of the per-round ratios 0.653 and 0.75.
         assert!(first.contains("**0.70** (0.65 / 0.75)"), "{first}");
         let chart = svg(&samples);
         assert!(chart.contains(">200-always sipp</text>"), "{chart}");
         assert!(chart.contains("12.95 µs (1.00)") && chart.contains("9.06 µs (0.70)"), "{chart}");
+    }
+
+    #[test]
+    fn a_report_from_before_wakeups_were_counted_still_parses() {
+        let old = "## Every run\n\n\
+                   | round | workload | kind | side | done | failed | retrans | CPU s (perf) | CPU s (/proc) | µs/req | rate /s | peak MB |\n\
+                   |---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n\
+                   | 1 | 200-always | moderate | sipcfg | 16000 | 0 | 0 | 0.196670 | 0.20 | 12.29 | 0 | 2.415 |\n";
+        let parsed = parse_runs(old);
+        assert_eq!(parsed.len(), 1);
+        assert_eq!(parsed[0].cost.wakeups, None);
+        assert_eq!(parsed[0].requests_per_wakeup(), None);
+        assert!((parsed[0].cpu_us() - 12.29).abs() < 0.01);
     }
 }
