@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::floor::Mode;
 use crate::loadgen::{self, LoadResult, LoadSpec, Offer};
-use crate::measure::{Cost, Window};
+use crate::measure::{Cost, Window, process_tree, voluntary_switches};
 use crate::servers::{self, PROXY_ADDR, Server, Side};
 use crate::sipp::{self, SippCounts};
 
@@ -46,6 +46,28 @@ pub struct Workload {
 /// to 3.0 requests (10 runs of 8000, voluntary context switches of the thread); 1 ms bursts of
 /// 2 requests woke it once per 1.8 to 1.9 (6 runs).
 pub const SIPP_LIKE: Duration = Duration::from_millis(1);
+
+/// How the Rust generator spreads its requests at the moderate rate.
+#[derive(Clone, Copy, Debug)]
+enum Arrivals {
+    /// One request at a time: every request wakes the server.
+    Paced,
+    /// In bursts meant to give the server the requests per wake-up it had under sipp (when
+    /// they were counted).
+    LikeSipp(Option<f64>),
+}
+
+/// Seconds of load used to correct the cross-check's bursts before measuring.
+const CALIBRATION_SECONDS: u64 = 2;
+
+/// `tick` scaled so that bursts which gave `measured` requests per wake-up give `target`.
+pub fn corrected_tick(tick: Duration, rate: u64, target: f64, measured: f64) -> Duration {
+    if !(measured > 0.0 && target.is_finite()) {
+        return tick;
+    }
+    let burst = tick.as_secs_f64() * rate as f64;
+    sipp_like_tick(Some(burst * target / measured), rate)
+}
 
 /// The burst interval that gives the server the requests per wake-up it had under sipp:
 /// sipp's arrivals are not the same for every server (Kamailio got about 7 requests per
@@ -149,6 +171,11 @@ impl Sample {
     pub fn requests_per_wakeup(&self) -> Option<f64> {
         self.cost.wakeups.filter(|&w| w > 0).map(|w| self.completed as f64 / w as f64)
     }
+
+    /// Wake-ups of the server per completed request or call, when they were counted.
+    pub fn wakeups_per_completed(&self) -> Option<f64> {
+        self.cost.wakeups.filter(|_| self.completed > 0).map(|w| w as f64 / self.completed as f64)
+    }
 }
 
 pub struct Harness {
@@ -208,14 +235,13 @@ impl Harness {
                             .iter()
                             .rfind(|s| s.workload == workload.name && s.kind == "moderate" && s.side == side.label())
                             .and_then(Sample::requests_per_wakeup);
-                        let tick = sipp_like_tick(under_sipp, plan.rate);
-                        let sample = self.generated(workload, &side, round, plan, tick)?;
+                        let sample = self.generated(workload, &side, round, plan, Arrivals::LikeSipp(under_sipp))?;
                         self.record(sample);
                     }
                     let mut sides = self.sides(workload).to_vec();
                     sides.push(Side::Floor(Mode::Fixed));
                     for side in sides {
-                        let sample = self.generated(workload, &side, round, plan, Duration::ZERO)?;
+                        let sample = self.generated(workload, &side, round, plan, Arrivals::Paced)?;
                         self.record(sample);
                     }
                 }
@@ -327,29 +353,49 @@ impl Harness {
         sipp::finish(child, &log, limit)
     }
 
-    /// The Rust load generator at the moderate rate: in sipp-like bursts (`tick` > 0) to show
-    /// that both generators cost the proxy the same per request ("loadgen-check"), or paced
-    /// so that every request wakes the proxy ("paced").
+    /// The Rust load generator at the moderate rate: in sipp-like bursts to show that both
+    /// generators cost the proxy the same per request ("loadgen-check"), or paced so that
+    /// every request wakes the proxy ("paced").
     fn generated(
         &self,
         workload: &Workload,
         side: &Side,
         round: u32,
         plan: &Plan,
-        tick: Duration,
+        arrivals: Arrivals,
     ) -> Result<Sample, String> {
-        let offer = Offer::Rate { per_second: plan.rate, tick };
         let server = servers::start(side, &self.config(workload), 1, &self.logs)?;
-        let warm = self.generate(workload, 20, offer)?;
+        let mut tick = match arrivals {
+            Arrivals::Paced => Duration::ZERO,
+            Arrivals::LikeSipp(under_sipp) => sipp_like_tick(under_sipp, plan.rate),
+        };
+        let warm = self.generate(workload, 20, Offer::Rate { per_second: plan.rate, tick })?;
         if warm.unanswered() > 0 {
             return Err(format!("loadgen warm-up unanswered on {}", side.label()));
         }
+        if let Arrivals::LikeSipp(Some(under_sipp)) = arrivals {
+            // A server wakes on the first request of a burst and may be done before the last
+            // one lands, so bursts of N give it fewer than N per wake-up: measure, then correct.
+            let pids = process_tree(server.pid());
+            let before = voluntary_switches(&pids);
+            let trial =
+                self.generate(workload, plan.rate * CALIBRATION_SECONDS, Offer::Rate { per_second: plan.rate, tick })?;
+            let wakeups = voluntary_switches(&pids).saturating_sub(before);
+            if wakeups > 0 {
+                let measured = trial.answered as f64 / wakeups as f64;
+                tick = corrected_tick(tick, plan.rate, under_sipp, measured);
+            }
+        }
+        let offer = Offer::Rate { per_second: plan.rate, tick };
         let window = Window::open(server.pid());
         let result = self.generate(workload, plan.rate * plan.seconds, offer)?;
         let cost = window.close();
         server.stop();
         servers::wait_free(PROXY_ADDR);
-        let kind = if tick.is_zero() { "paced" } else { "loadgen-check" };
+        let kind = match arrivals {
+            Arrivals::Paced => "paced",
+            Arrivals::LikeSipp(_) => "loadgen-check",
+        };
         Ok(load_sample(workload, kind, side, round, &result, cost, 0.0))
     }
 
@@ -498,5 +544,13 @@ mod tests {
         assert_eq!(sipp_like_tick(Some(1e6), 2000), Duration::from_millis(50));
         assert_eq!(sipp_like_tick(None, 2000), SIPP_LIKE);
         assert_eq!(sipp_like_tick(Some(f64::NAN), 2000), SIPP_LIKE);
+    }
+
+    #[test]
+    fn bursts_that_woke_the_server_too_often_grow() {
+        // Bursts of 2.5 gave 2.0 per wake-up where sipp gave 2.5: bursts of 3.125.
+        let tick = corrected_tick(Duration::from_micros(1250), 2000, 2.5, 2.0);
+        assert_eq!(tick, Duration::from_micros(1563));
+        assert_eq!(corrected_tick(Duration::from_micros(1250), 2000, 2.5, 0.0), Duration::from_micros(1250));
     }
 }

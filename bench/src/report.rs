@@ -27,6 +27,12 @@ fn ratios(samples: &[Sample], workload: &str, kind: &str, anchor: &str, value: i
     ours.iter().filter_map(|o| theirs.iter().find(|t| t.round == o.round).map(|t| value(o) / value(t))).collect()
 }
 
+/// The median wake-ups per request or call of `samples`, "-" when none were counted.
+fn wakeups(samples: &[&Sample]) -> String {
+    let counted: Vec<f64> = samples.iter().filter_map(|s| s.wakeups_per_completed()).collect();
+    if counted.is_empty() { "-".to_string() } else { format!("{:.2}", median(counted)) }
+}
+
 fn list(values: &[f64], precision: usize) -> String {
     values.iter().map(|v| format!("{v:.precision$}")).collect::<Vec<_>>().join(" / ")
 }
@@ -45,8 +51,11 @@ pub fn markdown(samples: &[Sample], plan: &Plan, machine: &str, command: &str) -
          task-clock from `perf stat -p` over every process of the server (user + system time, \
          nanosecond resolution; /proc utime+stime ticks are recorded beside it as a check), divided \
          by the requests or calls completed in the window. Memory is the peak of the summed Pss of \
-         the server's processes (Kamailio's shared memory counted once). Ratios are sipcfg / \
-         anchor per round pair; the tables give the median and every round.\n",
+         the server's processes (Kamailio's shared memory counted once). Wake-ups are the \
+         voluntary context switches of all the server's threads: a server blocked in a receive \
+         call switches out once per wake-up, and the fewer wake-ups per request, the more requests \
+         it found waiting and the cheaper each one. Ratios are sipcfg / anchor per round pair; the \
+         tables give the median and every round.\n",
         plan.rounds
     );
     let _ = writeln!(
@@ -56,9 +65,9 @@ pub fn markdown(samples: &[Sample], plan: &Plan, machine: &str, command: &str) -
     );
     let _ = writeln!(
         out,
-        "| workload | Kamailio µs CPU/req | sipcfg µs CPU/req | sipcfg/Kamailio (median; rounds) | failed K/s | retrans K/s | peak MB K/s |"
+        "| workload | Kamailio µs CPU/req | sipcfg µs CPU/req | sipcfg/Kamailio (median; rounds) | failed K/s | retrans K/s | peak MB K/s | wake-ups/req K/s |"
     );
-    let _ = writeln!(out, "|---|---:|---:|---|---|---|---|");
+    let _ = writeln!(out, "|---|---:|---:|---|---|---|---|---|");
     for workload in WORKLOADS {
         let kam = pick(samples, workload.name, "moderate", "kamailio");
         let ours = pick(samples, workload.name, "moderate", "sipcfg");
@@ -69,7 +78,7 @@ pub fn markdown(samples: &[Sample], plan: &Plan, machine: &str, command: &str) -
         let r = ratios(samples, workload.name, "moderate", "kamailio", Sample::cpu_us);
         let _ = writeln!(
             out,
-            "| {}{unit} | {:.2} | {:.2} | **{:.2}** ({}) | {}/{} | {}/{} | {:.1}/{:.1} |",
+            "| {}{unit} | {:.2} | {:.2} | **{:.2}** ({}) | {}/{} | {}/{} | {:.1}/{:.1} | {}/{} |",
             workload.name,
             median(kam.iter().map(|s| s.cpu_us()).collect()),
             median(ours.iter().map(|s| s.cpu_us()).collect()),
@@ -81,6 +90,8 @@ pub fn markdown(samples: &[Sample], plan: &Plan, machine: &str, command: &str) -
             ours.iter().map(|s| s.retransmissions).sum::<u64>(),
             median(kam.iter().map(|s| s.cost.peak_pss as f64 / 1e6).collect()),
             median(ours.iter().map(|s| s.cost.peak_pss as f64 / 1e6).collect()),
+            wakeups(&kam),
+            wakeups(&ours),
         );
     }
     let floor = pick(samples, "200-always", "moderate", "floor");
@@ -132,14 +143,20 @@ pub fn markdown(samples: &[Sample], plan: &Plan, machine: &str, command: &str) -
         };
         let (kg, ks, kgw, ksw) = versus("kamailio", &check_k);
         let (sg, ss, sgw, ssw) = versus("sipcfg", &check_s);
+        let wakeups = if [kgw, ksw, sgw, ssw].iter().all(|w| w.is_finite()) {
+            format!(
+                " Requests per wake-up of the server (median): Kamailio {kgw:.2} with the generator vs \
+                 {ksw:.2} with sipp, sipcfg {sgw:.2} vs {ssw:.2}."
+            )
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
             "\nLoad generator cross-check (200-always at the same rate; each round, the generator sends \
-             its requests in bursts as large as the requests per wake-up that sipp gave the same \
-             server): Kamailio {kg:.2} µs/req with the Rust generator vs {ks:.2} with sipp ({:+.1}%); \
-             sipcfg {sg:.2} vs {ss:.2} ({:+.1}%). Requests per wake-up of the server (median; \
-             voluntary context switches of all its threads): Kamailio {kgw:.2} with the generator vs \
-             {ksw:.2} with sipp, sipcfg {sgw:.2} vs {ssw:.2}.",
+             its requests in bursts sized, after a 2 s trial, to give the server the requests per \
+             wake-up that sipp gave it): Kamailio {kg:.2} µs/req with the Rust generator vs {ks:.2} with sipp ({:+.1}%); \
+             sipcfg {sg:.2} vs {ss:.2} ({:+.1}%).{wakeups}",
             (kg / ks - 1.0) * 100.0,
             (sg / ss - 1.0) * 100.0
         );
@@ -427,8 +444,8 @@ mod tests {
         assert_eq!(markdown(&parsed, &plan, "Machine: test", "cargo xtask bench"), first);
         // 16000 requests over 6400 and 9600 wake-ups; sipp's samples woke sipcfg 8000 times.
         assert!(first.contains("Kamailio 1.00 with the generator vs 2.00 with sipp, sipcfg 2.08 vs 2.00."), "{first}");
-        // Median of the per-round ratios 0.653 and 0.75.
-        assert!(first.contains("**0.70** (0.65 / 0.75)"), "{first}");
+        // Median of the per-round ratios 0.653 and 0.75; 8000 wake-ups for 16000 requests.
+        assert!(first.contains("**0.70** (0.65 / 0.75) | 0/0 | 0/0 | 2.5/2.5 | 0.50/0.50 |"), "{first}");
         let chart = svg(&samples);
         assert!(chart.contains(">200-always sipp</text>"), "{chart}");
         assert!(chart.contains("12.95 µs (1.00)") && chart.contains("9.06 µs (0.70)"), "{chart}");
@@ -444,6 +461,11 @@ mod tests {
         assert_eq!(parsed.len(), 1);
         assert_eq!(parsed[0].cost.wakeups, None);
         assert_eq!(parsed[0].requests_per_wakeup(), None);
+        let plan =
+            Plan { rounds: 1, rate: 2000, seconds: 8, call_rate: 200, saturation_requests: 1, workloads: vec![] };
+        let kamailio = Sample { side: "kamailio", ..parsed[0].clone() };
+        let report = markdown(&[kamailio, parsed[0].clone()], &plan, "Machine: test", "cargo xtask bench");
+        assert!(report.contains("| 2.4/2.4 | -/- |"), "{report}");
         assert!((parsed[0].cpu_us() - 12.29).abs() < 0.01);
     }
 }
