@@ -58,7 +58,7 @@ enum Arrivals {
 }
 
 /// Seconds of load used to correct the cross-check's bursts before measuring.
-const CALIBRATION_SECONDS: u64 = 2;
+pub const CALIBRATION_SECONDS: u64 = 2;
 
 /// `tick` scaled so that bursts which gave `measured` requests per wake-up give `target`.
 pub fn corrected_tick(tick: Duration, rate: u64, target: f64, measured: f64) -> Duration {
@@ -369,7 +369,8 @@ impl Harness {
             Arrivals::Paced => Duration::ZERO,
             Arrivals::LikeSipp(under_sipp) => sipp_like_tick(under_sipp, plan.rate),
         };
-        let warm = self.generate(workload, 20, Offer::Rate { per_second: plan.rate, tick })?;
+        let at = |tick| Offer::Rate { per_second: plan.rate, tick };
+        let warm = self.generate(workload, 20, at(tick))?;
         if warm.unanswered() > 0 {
             return Err(format!("loadgen warm-up unanswered on {}", side.label()));
         }
@@ -378,17 +379,15 @@ impl Harness {
             // one lands, so bursts of N give it fewer than N per wake-up: measure, then correct.
             let pids = process_tree(server.pid());
             let before = voluntary_switches(&pids);
-            let trial =
-                self.generate(workload, plan.rate * CALIBRATION_SECONDS, Offer::Rate { per_second: plan.rate, tick })?;
+            let trial = self.generate(workload, plan.rate * CALIBRATION_SECONDS, at(tick))?;
             let wakeups = voluntary_switches(&pids).saturating_sub(before);
             if wakeups > 0 {
                 let measured = trial.answered as f64 / wakeups as f64;
                 tick = corrected_tick(tick, plan.rate, under_sipp, measured);
             }
         }
-        let offer = Offer::Rate { per_second: plan.rate, tick };
         let window = Window::open(server.pid());
-        let result = self.generate(workload, plan.rate * plan.seconds, offer)?;
+        let result = self.generate(workload, plan.rate * plan.seconds, at(tick))?;
         let cost = window.close();
         server.stop();
         servers::wait_free(PROXY_ADDR);

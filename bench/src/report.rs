@@ -154,9 +154,10 @@ pub fn markdown(samples: &[Sample], plan: &Plan, machine: &str, command: &str) -
         let _ = writeln!(
             out,
             "\nLoad generator cross-check (200-always at the same rate; each round, the generator sends \
-             its requests in bursts sized, after a 2 s trial, to give the server the requests per \
+             its requests in bursts sized, after a {} s trial, to give the server the requests per \
              wake-up that sipp gave it): Kamailio {kg:.2} µs/req with the Rust generator vs {ks:.2} with sipp ({:+.1}%); \
              sipcfg {sg:.2} vs {ss:.2} ({:+.1}%).{wakeups}",
+            crate::harness::CALIBRATION_SECONDS,
             (kg / ks - 1.0) * 100.0,
             (sg / ss - 1.0) * 100.0
         );
