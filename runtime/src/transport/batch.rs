@@ -97,7 +97,7 @@ impl RecvBatch {
                 socket.as_raw_fd(),
                 self.headers.as_mut_ptr(),
                 BATCH as libc::c_uint,
-                libc::MSG_WAITFORONE,
+                libc::MSG_WAITFORONE as _,
                 std::ptr::null_mut(),
             )
         };
@@ -196,9 +196,7 @@ impl SendQueue {
                 header.msg_hdr.msg_namelen = addr_len;
             }
             // SAFETY: the first `chunk.len()` headers point at live iovecs, data and addresses.
-            let sent = unsafe {
-                libc::sendmmsg(socket.as_raw_fd(), self.headers.as_mut_ptr(), chunk.len() as libc::c_uint, 0)
-            };
+            let sent = unsafe { sendmmsg(socket.as_raw_fd(), &mut self.headers[..chunk.len()]) };
             if sent <= 0 {
                 let error = io::Error::last_os_error();
                 if sent < 0 && error.kind() == io::ErrorKind::Interrupted {
@@ -216,6 +214,18 @@ impl SendQueue {
         self.entries.clear();
         failed
     }
+}
+
+/// The kernel's `sendmmsg`, entered directly: musl's wrapper of that name on 64-bit targets
+/// loops over `sendmsg`, one kernel crossing per datagram, which undoes the batching. The
+/// headers come from `zeroed()`, so musl's padding beside its `int` lengths holds the zero
+/// high halves of the kernel's `size_t` fields.
+///
+/// # Safety
+/// Every header must point at live iovecs, data and addresses.
+unsafe fn sendmmsg(fd: libc::c_int, headers: &mut [libc::mmsghdr]) -> isize {
+    // SAFETY: the caller's guarantee; the length is that of the slice.
+    unsafe { libc::syscall(libc::SYS_sendmmsg, fd, headers.as_mut_ptr(), headers.len() as libc::c_uint, 0) as isize }
 }
 
 fn socket_addr(storage: &libc::sockaddr_storage) -> Option<SocketAddr> {
