@@ -11,6 +11,7 @@ pub mod context;
 pub mod core;
 pub mod dns;
 pub mod log;
+pub mod memory;
 pub mod modules;
 pub mod server;
 pub mod sip;
