@@ -1,5 +1,5 @@
-//! Name resolution without glibc's NSS (the binary is static): hickory-resolver reads
-//! /etc/resolv.conf and /etc/hosts itself. The script is synchronous, like Kamailio's, so a
+//! Name resolution inside the static binary, with no C library resolver: hickory-resolver
+//! reads /etc/resolv.conf and /etc/hosts itself. The script is synchronous, like Kamailio's, so a
 //! lookup blocks the worker while a dedicated thread resolves it.
 
 use std::net::{IpAddr, SocketAddr};

@@ -186,7 +186,6 @@ pub fn run<S: Script>() -> ExitCode {
         }
     }
     crate::log::init(config.debug);
-    use_one_malloc_arena();
     match start::<S>(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -194,20 +193,6 @@ pub fn run<S: Script>() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(1)
         }
-    }
-}
-
-/// Every thread allocates from glibc's main arena, which grows by `brk` in 128 KB steps. A
-/// worker thread's own arena grows its heap one page at a time, one `mprotect` call per page:
-/// 2.6 system calls per call through the stateful proxy while its transactions accumulate,
-/// against 0.08 `brk` calls with the main arena. Kamailio's processes likewise share one
-/// shared-memory pool for transactions.
-#[allow(unsafe_code)]
-fn use_one_malloc_arena() {
-    #[cfg(target_env = "gnu")]
-    // SAFETY: mallopt only changes allocator settings, and runs before any thread starts.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
     }
 }
 
