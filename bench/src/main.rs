@@ -302,11 +302,12 @@ fn machine_description() -> String {
     };
     let date = output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
     format!(
-        "Machine: {cpu}, {cores} cores, {}. Kamailio: {}. sipp: {}. sipcfg: {} ({}, proxies built with `--profile max`). Run on {date}.",
+        "Machine: {cpu}, {cores} cores, {}. Kamailio: {}. sipp: {}. sipcfg: {} ({}, proxies built with `--profile max` for {}). Run on {date}.",
         output("uname", &["-sr"]),
         output("kamailio", &["-v"]),
         sipp_version(),
         env!("CARGO_PKG_VERSION"),
         output("git", &["rev-parse", "--short", "HEAD"]),
+        sipcfg_compiler::build::TARGET,
     )
 }
