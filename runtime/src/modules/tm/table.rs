@@ -193,14 +193,14 @@ fn same_method(msg: &Message, txn: &Transaction) -> bool {
 }
 
 /// RFC 3261 17.2.3: branch, sent-by and transport.
-fn same_branch(a: &MatchKey, b: &MatchKey) -> bool {
+fn same_branch(a: &MatchKey<&[u8]>, b: &MatchKey) -> bool {
     a.branch == b.branch
         && a.via_host.eq_ignore_ascii_case(&b.via_host)
         && default_port(a) == default_port(b)
         && a.via_transport == b.via_transport
 }
 
-fn default_port(key: &MatchKey) -> u16 {
+fn default_port<B>(key: &MatchKey<B>) -> u16 {
     match key.via_port {
         0 if key.via_transport == crate::sip::Transport::Tls => 5061,
         0 => 5060,
@@ -209,7 +209,7 @@ fn default_port(key: &MatchKey) -> u16 {
 }
 
 /// RFC 2543 matching of a non-ACK request.
-fn same_2543(a: &MatchKey, b: &MatchKey) -> bool {
+fn same_2543(a: &MatchKey<&[u8]>, b: &MatchKey) -> bool {
     a.call_id == b.call_id
         && a.cseq_number == b.cseq_number
         && a.from == b.from
@@ -219,7 +219,7 @@ fn same_2543(a: &MatchKey, b: &MatchKey) -> bool {
 }
 
 /// RFC 2543 matching of an ACK to an INVITE transaction.
-fn ack_matches_2543(key: &MatchKey, txn: &Transaction) -> bool {
+fn ack_matches_2543(key: &MatchKey<&[u8]>, txn: &Transaction) -> bool {
     let t = &txn.key;
     if key.call_id != t.call_id || key.cseq_number != t.cseq_number || key.to_uri != t.to_uri {
         return false;
@@ -271,7 +271,7 @@ mod tests {
             request_hash(request),
             request_digest(request),
             request,
-            MatchKey::of(request).expect("key"),
+            MatchKey::of(request).expect("key").to_shared(request),
             received,
             dest,
             (Duration::from_secs(30), Duration::from_secs(120)),

@@ -12,51 +12,71 @@ use crate::modules::rr;
 use crate::sip::{Message, Method, Transport};
 use crate::transport::Destination;
 
-/// What a request must equal to belong to a transaction (t_lookup.c).
+/// What a request must equal to belong to a transaction (t_lookup.c). A lookup compares the
+/// borrowed key of the request in hand (`MatchKey<&[u8]>`, nothing counted or copied) with
+/// the shared keys transactions keep (`MatchKey<Bytes>`).
 #[derive(Debug, Clone)]
-pub(crate) struct MatchKey {
+pub(crate) struct MatchKey<B = Bytes> {
     /// The top Via branch starts with the RFC 3261 magic cookie.
     pub(crate) rfc3261: bool,
-    pub(crate) branch: Bytes,
-    pub(crate) via_host: Bytes,
+    pub(crate) branch: B,
+    pub(crate) via_host: B,
     /// The Via port, 0 when none was written.
     pub(crate) via_port: u16,
     pub(crate) via_transport: Transport,
     /// The whole top Via value (RFC 2543 matching).
-    pub(crate) via1: Bytes,
-    pub(crate) call_id: Bytes,
-    pub(crate) cseq_number: Bytes,
-    pub(crate) from: Bytes,
-    pub(crate) from_tag: Bytes,
-    pub(crate) to: Bytes,
-    pub(crate) to_uri: Bytes,
-    pub(crate) ruri: Bytes,
+    pub(crate) via1: B,
+    pub(crate) call_id: B,
+    pub(crate) cseq_number: B,
+    pub(crate) from: B,
+    pub(crate) from_tag: B,
+    pub(crate) to: B,
+    pub(crate) to_uri: B,
+    pub(crate) ruri: B,
 }
 
-impl MatchKey {
-    pub(crate) fn of(msg: &Message) -> Option<MatchKey> {
+impl<'m> MatchKey<&'m [u8]> {
+    pub(crate) fn of(msg: &'m Message) -> Option<Self> {
         let via = msg.top_via().ok()?;
         let branch = via.branch().unwrap_or_default();
         let from = msg.from().ok()?;
         let to = msg.to().ok()?;
-        let buf = msg.buffer();
-        let slice = |bytes: &[u8]| copy_of(buf, bytes);
         Some(MatchKey {
             // The magic cookie is compared case-sensitively, as Kamailio does.
             rfc3261: branch.len() > 7 && branch.starts_with(b"z9hG4bK"),
-            branch: slice(branch),
-            via_host: slice(via.host()),
+            branch,
+            via_host: via.host(),
             via_port: via.port().unwrap_or(0),
             via_transport: via.transport(),
-            via1: msg.bytes_of(via.slice()),
-            call_id: slice(msg.call_id().ok()?),
-            cseq_number: slice(msg.cseq().ok()?.number_text()),
-            from: slice(from.as_bytes()),
-            from_tag: slice(from.tag().unwrap_or_default()),
-            to: slice(to.as_bytes()),
-            to_uri: slice(to.uri_bytes()),
-            ruri: msg.ruri_slice().map(|s| msg.bytes_of(s)).unwrap_or_default(),
+            via1: msg.get(via.slice()),
+            call_id: msg.call_id().ok()?,
+            cseq_number: msg.cseq().ok()?.number_text(),
+            from: from.as_bytes(),
+            from_tag: from.tag().unwrap_or_default(),
+            to: to.as_bytes(),
+            to_uri: to.uri_bytes(),
+            ruri: msg.ruri_slice().map(|s| msg.get(s)).unwrap_or_default(),
         })
+    }
+
+    /// The key a transaction keeps: the same bytes, shared with `msg`'s buffer.
+    pub(crate) fn to_shared(&self, msg: &Message) -> MatchKey {
+        let shared = |bytes: &[u8]| copy_of(msg.buffer(), bytes);
+        MatchKey {
+            rfc3261: self.rfc3261,
+            branch: shared(self.branch),
+            via_host: shared(self.via_host),
+            via_port: self.via_port,
+            via_transport: self.via_transport,
+            via1: shared(self.via1),
+            call_id: shared(self.call_id),
+            cseq_number: shared(self.cseq_number),
+            from: shared(self.from),
+            from_tag: shared(self.from_tag),
+            to: shared(self.to),
+            to_uri: shared(self.to_uri),
+            ruri: shared(self.ruri),
+        }
     }
 }
 

@@ -71,7 +71,7 @@ pub(crate) fn newtran<K: RouteKind, S, W>(cx: &mut Ctx<'_, K, S, W>) -> NewTran 
         request_hash(cx.msg),
         request_digest(cx.msg),
         cx.msg,
-        key,
+        key.to_shared(cx.msg),
         received,
         reply_to,
         fr,
