@@ -99,7 +99,7 @@ impl Table {
     pub(crate) fn lookup_request(&self, msg: &Message) -> RequestMatch {
         let Some(key) = MatchKey::of(msg) else { return RequestMatch::None };
         let method = msg.method();
-        let bucket = self.bucket(call_hash(&key.call_id, &key.cseq_number));
+        let bucket = self.bucket(call_hash(key.call_id, key.cseq_number));
         for txn in bucket.iter() {
             if method == Method::Ack {
                 if !txn.is_invite() {
@@ -138,7 +138,7 @@ impl Table {
     /// The INVITE transaction a CANCEL cancels (t_lookupOriginalT).
     pub(crate) fn lookup_invite_of_cancel(&self, msg: &Message) -> Option<Arc<Transaction>> {
         let key = MatchKey::of(msg)?;
-        let bucket = self.bucket(call_hash(&key.call_id, &key.cseq_number));
+        let bucket = self.bucket(call_hash(key.call_id, key.cseq_number));
         bucket
             .iter()
             .find(|txn| {
