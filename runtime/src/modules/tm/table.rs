@@ -97,7 +97,11 @@ impl Table {
     /// The transaction a request belongs to (t_lookup_request): a retransmission, or the
     /// INVITE an ACK acknowledges. CANCELs match CANCEL transactions here.
     pub(crate) fn lookup_request(&self, msg: &Message) -> RequestMatch {
-        let Some(key) = MatchKey::of(msg) else { return RequestMatch::None };
+        MatchKey::of(msg).map_or(RequestMatch::None, |key| self.lookup_request_by(msg, &key))
+    }
+
+    /// [`Table::lookup_request`] with the request's key already built.
+    pub(crate) fn lookup_request_by(&self, msg: &Message, key: &MatchKey<&[u8]>) -> RequestMatch {
         let method = msg.method();
         let bucket = self.bucket(call_hash(key.call_id, key.cseq_number));
         for txn in bucket.iter() {
@@ -106,9 +110,9 @@ impl Table {
                     continue;
                 }
                 let matched = if key.rfc3261 && txn.key.rfc3261 {
-                    same_branch(&key, &txn.key)
+                    same_branch(key, &txn.key)
                 } else {
-                    ack_matches_2543(&key, txn)
+                    ack_matches_2543(key, txn)
                 };
                 if !matched {
                     continue;
@@ -127,7 +131,7 @@ impl Table {
                 continue;
             }
             let matched =
-                if key.rfc3261 && txn.key.rfc3261 { same_branch(&key, &txn.key) } else { same_2543(&key, &txn.key) };
+                if key.rfc3261 && txn.key.rfc3261 { same_branch(key, &txn.key) } else { same_2543(key, &txn.key) };
             if matched {
                 return RequestMatch::Retransmission(txn.clone());
             }

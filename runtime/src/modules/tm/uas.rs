@@ -36,7 +36,8 @@ pub(crate) fn newtran<K: RouteKind, S, W>(cx: &mut Ctx<'_, K, S, W>) -> NewTran 
         return NewTran::Exists;
     }
     let tm = &cx.io.globals().tm;
-    match tm.table.lookup_request(cx.msg) {
+    let key = MatchKey::of(cx.msg);
+    match key.as_ref().map_or(RequestMatch::None, |key| tm.table.lookup_request_by(cx.msg, key)) {
         RequestMatch::Retransmission(txn) => {
             resend_last_reply(&txn, cx.io);
             return NewTran::Absorbed;
@@ -50,7 +51,7 @@ pub(crate) fn newtran<K: RouteKind, S, W>(cx: &mut Ctx<'_, K, S, W>) -> NewTran 
     if cx.msg.method() == Method::Ack {
         return NewTran::EndToEndAck;
     }
-    let Some(key) = MatchKey::of(cx.msg) else {
+    let Some(key) = key else {
         cx.env.last_error = Some(crate::core::ActionError::BadRequest);
         return NewTran::Failed(-1);
     };
