@@ -44,10 +44,15 @@ pub struct RecvBatch {
     pace: Pace,
 }
 
+// SAFETY: the raw pointers in `iovecs` and `headers` only point into the batch's own heap
+// blocks, which move with it.
+unsafe impl Send for RecvBatch {}
+
 /// A batch call that finds this many datagrams or fewer switches the receiver to one
-/// datagram per call. Measured under sipp at 2000 requests/s, where a wake-up finds one to a
-/// few datagrams: one datagram per call cost 5–10% less CPU per request than batches, and
-/// woke the receiver about half as often.
+/// datagram per call. Measured under sipp at 2000 requests/s (interleaved rounds against
+/// batches only): 200-always 7% less CPU per request, with 0.19 wake-ups per request instead
+/// of 0.49; the stateful load balancer 6% less per call; stateless forward, whose wake-ups
+/// find several datagrams, about 4% more. Thresholds of 2 and 4 did not lower the wake-ups.
 const SPARSE: usize = 8;
 /// In single mode, every this many receives is a batch call that looks for a backlog.
 const PROBE_EVERY: u8 = 16;
