@@ -52,7 +52,7 @@ unsafe impl Send for RecvBatch {}
 /// datagram per call. Measured under sipp at 2000 requests/s (interleaved rounds against
 /// batches only): 200-always 7% less CPU per request, with 0.19 wake-ups per request instead
 /// of 0.49; the stateful load balancer 6% less per call; stateless forward, whose wake-ups
-/// find several datagrams, about 4% more. Thresholds of 2 and 4 did not lower the wake-ups.
+/// find several datagrams, about 4% more. Thresholds of 2 and 4 lowered the wake-ups less.
 const SPARSE: usize = 8;
 /// In single mode, every this many receives is a batch call that looks for a backlog.
 const PROBE_EVERY: u8 = 16;
