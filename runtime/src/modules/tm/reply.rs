@@ -312,7 +312,8 @@ fn branch_timed_out<S: Script>(
 /// Dispatches a due timer.
 pub(crate) fn timer_fired<S: Script>(entry: Entry, io: &Io, shared: &'static S::Shared, worker: &mut S::Worker) {
     let tm = &io.globals().tm;
-    let Some(txn) = entry.txn.upgrade() else { return };
+    // Gone from the table: deleted, and its pending timers do nothing.
+    let Some(txn) = tm.table.get(entry.hash, entry.id) else { return };
     match entry.event {
         Event::Retransmit { branch, generation } => uac::retransmit_request(tm, &txn, io, branch, generation),
         Event::RetransmitCancel { branch, generation } => uac::retransmit_cancel(tm, &txn, io, branch, generation),

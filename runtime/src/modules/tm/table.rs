@@ -82,6 +82,11 @@ impl Table {
         self.bucket(txn.hash).push(txn);
     }
 
+    /// The transaction `id` in the bucket of `hash`, while it is in the table.
+    pub(crate) fn get(&self, hash: u32, id: u64) -> Option<Arc<Transaction>> {
+        self.bucket(hash).iter().find(|t| t.id == id).cloned()
+    }
+
     /// Removes a transaction; false if it was already gone.
     pub(crate) fn remove(&self, txn: &Transaction) -> bool {
         let mut bucket = self.bucket(txn.hash);
@@ -356,6 +361,21 @@ mod tests {
         assert!(table.lookup_reply(&reply("BYE")).is_none());
         assert!(table.remove(&txn));
         assert_eq!(table.len(), 0);
+    }
+
+    #[test]
+    fn a_timer_finds_its_transaction_by_id_and_keeps_it_alive_only_while_in_the_table() {
+        let (table, txn) = table_with(&invite("z9hG4bKaaa", ""));
+        let timers = super::super::timer::Timers::new();
+        timers.schedule(Duration::from_secs(180), &txn, super::super::timer::Event::Lifetime);
+        // The pending entry holds no reference: deleting frees the transaction at once.
+        assert_eq!((Arc::strong_count(&txn), Arc::weak_count(&txn)), (2, 0));
+        assert!(table.get(txn.hash, txn.id).is_some_and(|t| Arc::ptr_eq(&t, &txn)));
+        assert!(table.get(txn.hash, txn.id + 1).is_none());
+        assert!(table.remove(&txn));
+        assert!(table.get(txn.hash, txn.id).is_none());
+        assert_eq!(Arc::strong_count(&txn), 1);
+        assert_eq!(timers.pending(), 1);
     }
 
     #[test]

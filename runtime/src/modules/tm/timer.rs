@@ -2,6 +2,11 @@
 //! a generation number; a branch or reply that moved on bumps its generation, which turns
 //! the old entries into no-ops instead of searching the heap for them.
 //!
+//! An entry names its transaction by table hash and id, not by pointer: a deleted
+//! transaction is freed at once. With a `Weak`, its memory stayed allocated until its last
+//! entry came due, up to the 180 s lifetime cap of an INVITE: at 200 calls/s the proxy grew
+//! by about 3 MB every 5 s.
+//!
 //! Deadlines are served on a 50 ms grid (Kamailio's timer ticks 16 times a second, every
 //! 62.5 ms): one wake-up of the timer thread handles every entry of a slot, and scheduling an
 //! entry only wakes the thread when it falls in an earlier slot than the one the thread
@@ -11,7 +16,7 @@
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use super::transaction::Transaction;
@@ -36,9 +41,9 @@ pub(crate) enum Event {
 pub(crate) struct Entry {
     pub(crate) at: Instant,
     sequence: u64,
-    /// Weak: a deleted transaction is freed at once, not when its last timer comes due
-    /// (the lifetime cap is minutes away).
-    pub(crate) txn: Weak<Transaction>,
+    /// The transaction's bucket hash and id in the table ([`super::table::Table::get`]).
+    pub(crate) hash: u32,
+    pub(crate) id: u64,
     pub(crate) event: Event,
 }
 
@@ -84,12 +89,12 @@ impl Timers {
         }
     }
 
-    pub(crate) fn schedule(&self, after: Duration, txn: &Arc<Transaction>, event: Event) {
+    pub(crate) fn schedule(&self, after: Duration, txn: &Transaction, event: Event) {
         let at = Instant::now() + after;
         let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
         let mut heap = self.heap.lock().unwrap_or_else(|p| p.into_inner());
         let earliest = heap.peek().is_none_or(|first| self.slot_end(at) < self.slot_end(first.at));
-        heap.push(Entry { at, sequence, txn: Arc::downgrade(txn), event });
+        heap.push(Entry { at, sequence, hash: txn.hash, id: txn.id, event });
         drop(heap);
         if earliest {
             self.wake.notify_one();
