@@ -91,22 +91,29 @@ pub fn destination_of(io: &Io, uri: &[u8]) -> Result<Destination, ActionError> {
     Ok(Destination { addr, proto, conn: None })
 }
 
+/// The text of one Via fix-up, on the stack: `;received=` and the longest IPv6 address fit.
+pub(crate) type FixupText = SmallVec<[u8; 64]>;
+
 /// The `received`/`rport` edits on the client's Via of a forwarded request (§1.3):
 /// `;received=` right after host[:port] (or in place of an old one), `rport` filled in
 /// where it is, a forced rport placed first.
-pub(crate) fn via_fixups(msg: &Message, env: &MsgEnv) -> SmallVec<[(u32, u32, Vec<u8>); 3]> {
+pub(crate) fn via_fixups(msg: &Message, env: &MsgEnv) -> SmallVec<[(u32, u32, FixupText); 3]> {
     let mut edits = SmallVec::new();
     let Ok(via) = msg.top_via() else { return edits };
     let src_ip = env.src.ip();
     let has_rport = via.rport() != Rport::Absent;
     let needs_received = via.received().is_some() || has_rport || !ip_text_is(via.host(), src_ip);
     let at = via.sent_by_end();
-    let rport_text = || format!(";rport={}", env.src.port()).into_bytes();
+    let rport_text = || {
+        let mut text = FixupText::from_slice(b";rport=");
+        text.extend_from_slice(itoa::Buffer::new().format(env.src.port()).as_bytes());
+        text
+    };
     if env.force_rport && !has_rport {
         edits.push((at, at, rport_text()));
     }
     if needs_received {
-        let mut text = b";received=".to_vec();
+        let mut text = FixupText::from_slice(b";received=");
         text.extend_from_slice(crate::transport::IpText::new(src_ip).as_bytes());
         match via.received_param() {
             Some(old) => edits.push((old.start, old.end, text)),
