@@ -7,6 +7,7 @@
 
 use bytes::Bytes;
 use regex::bytes::Regex;
+use smallvec::SmallVec;
 
 use crate::context::{Ctx, MainRequest, MsgEnv, RequestSide, RouteKind};
 use crate::core::keywords::is_myself;
@@ -161,44 +162,53 @@ pub(crate) fn line_for_reply(msg: &Message, env: &MsgEnv, io: &Io) -> Option<Vec
     Some(out)
 }
 
-/// One entry of the Route set.
+/// One entry of the Route set, as places in the request: building the set allocates
+/// nothing but the set itself, and only when a request carries more than four Routes.
 struct RouteEntry {
     uri: Bytes,
     value: crate::sip::Slice,
     place: crate::sip::ValuePlace,
-    params: Bytes,
-    host: Vec<u8>,
+    params: crate::sip::Slice,
+    host: crate::sip::Slice,
     port: Option<u16>,
     secure: bool,
     lr: bool,
     r2: bool,
 }
 
-fn route_set(msg: &Message) -> Option<Vec<RouteEntry>> {
-    let mut entries = Vec::new();
+fn route_set(msg: &Message) -> Option<SmallVec<[RouteEntry; 4]>> {
+    let mut entries = SmallVec::new();
     for route in msg.routes() {
         let contact = route.ok()?;
         let crate::sip::Contact::Address(address, place) = contact else { return None };
         let uri = address.uri().ok()?;
-        let uri_slice = address.uri_slice();
+        // One pass over the parameters; the first `r2` decides, as a lookup by name would.
+        let (mut lr, mut r2) = (false, None);
+        for (name, value) in uri.params() {
+            if name.eq_ignore_ascii_case(b"lr") {
+                lr = true;
+            } else if r2.is_none() && name.eq_ignore_ascii_case(b"r2") {
+                r2 = Some(value.is_some_and(|v| v.eq_ignore_ascii_case(b"on")));
+            }
+        }
         entries.push(RouteEntry {
-            uri: msg.bytes_of(uri_slice),
+            uri: msg.bytes_of(address.uri_slice()),
             value: address.slice(),
             place,
-            params: Bytes::copy_from_slice(uri.params_text()),
-            host: uri.host().to_vec(),
+            params: uri.params_slice(),
+            host: uri.host_slice(),
             port: uri.port(),
             secure: uri.scheme() == Scheme::Sips,
-            lr: uri.param(b"lr").is_some(),
-            r2: uri.param(b"r2").is_some_and(|v| v.is_some_and(|v| v.eq_ignore_ascii_case(b"on"))),
+            lr,
+            r2: r2.unwrap_or(false),
         });
     }
     Some(entries)
 }
 
-fn is_ours(io: &Io, entry: &RouteEntry) -> bool {
+fn is_ours(io: &Io, msg: &Message, entry: &RouteEntry) -> bool {
     let port = entry.port.or(if entry.secure { Some(5061) } else { None });
-    is_myself(io, &entry.host, port)
+    is_myself(io, msg.get(entry.host), port)
 }
 
 /// `loose_route()`: 1 next hop found, -1 no Route (or none usable), -3 an initial request
@@ -215,7 +225,7 @@ pub fn loose_route<K: MainRequest, S, W>(cx: &mut Ctx<'_, K, S, W>) -> i32 {
     if ruri_is_ours && !preloaded {
         // The previous hop was a strict router: the R-URI is our Record-Route entry.
         let mut next = 0;
-        if entries[0].r2 && double_rr && is_ours(cx.io, &entries[0]) {
+        if entries[0].r2 && double_rr && is_ours(cx.io, cx.msg, &entries[0]) {
             cx.msg.remove_value(entries[0].value, entries[0].place);
             next = 1;
         }
@@ -233,11 +243,11 @@ pub fn loose_route<K: MainRequest, S, W>(cx: &mut Ctx<'_, K, S, W>) -> i32 {
     }
 
     let mut next = 0;
-    if is_ours(cx.io, &entries[0]) {
-        cx.env.routed = Some(Routed { params: entries[0].params.clone() });
+    if is_ours(cx.io, cx.msg, &entries[0]) {
+        cx.env.routed = Some(Routed { params: cx.msg.bytes_of(entries[0].params) });
         cx.msg.remove_value(entries[0].value, entries[0].place);
         next = 1;
-        if entries[0].r2 && double_rr && entries.get(1).is_some_and(|e| is_ours(cx.io, e)) {
+        if entries[0].r2 && double_rr && entries.get(1).is_some_and(|e| is_ours(cx.io, cx.msg, e)) {
             cx.msg.remove_value(entries[1].value, entries[1].place);
             next = 2;
         }

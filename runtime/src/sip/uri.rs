@@ -277,6 +277,11 @@ impl<'a> Uri<'a> {
         self.parts.params.of(self.buf)
     }
 
+    /// Where [`Uri::params_text`] lies in the buffer.
+    pub fn params_slice(&self) -> Slice {
+        self.parts.params
+    }
+
     /// A parameter by name (case-insensitive): `Some(None)` for a flag like `lr`.
     pub fn param(&self, name: &[u8]) -> Option<Option<&'a [u8]>> {
         self.params().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
