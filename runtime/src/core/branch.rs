@@ -33,32 +33,53 @@ pub fn call_hash(call_id: &[u8], cseq_number: &[u8]) -> u32 {
 }
 
 /// 32 lowercase hex characters of the MD5 of the request's transaction key parts.
-pub fn request_digest(msg: &Message) -> [u8; 32] {
-    let mut md5 = Md5::new();
-    let mut update = |part: Option<&[u8]>| md5.update(part.unwrap_or_default().trim_ascii());
-    update(msg.from().ok().and_then(|f| f.tag()));
+pub fn request_digest<'m>(msg: &'m Message) -> [u8; 32] {
+    let mut parts: [&'m [u8]; 8] = [b""; 8];
+    let mut count = 0;
+    let mut add = |part: Option<&'m [u8]>| {
+        parts[count] = part.unwrap_or_default().trim_ascii();
+        count += 1;
+    };
+    add(msg.from().ok().and_then(|f| f.tag()));
     // The To-tag is left out for INVITE, ACK and CANCEL so they share the branch.
     match msg.method() {
         Method::Invite | Method::Ack | Method::Cancel => {}
-        _ => update(msg.to().ok().and_then(|t| t.tag())),
+        _ => add(msg.to().ok().and_then(|t| t.tag())),
     }
-    update(msg.call_id().ok());
-    update(msg.ruri_slice().map(|s| msg.get(s)));
-    update(msg.cseq().ok().map(|c| c.number_text()));
+    add(msg.call_id().ok());
+    add(msg.ruri_slice().map(|s| msg.get(s)));
+    add(msg.cseq().ok().map(|c| c.number_text()));
     if let Ok(via) = msg.top_via() {
-        update(Some(via.host()));
-        update(via.port_text());
+        add(Some(via.host()));
+        add(via.port_text());
         if let Some(branch) = via.branch() {
-            update(Some(branch));
+            add(Some(branch));
         }
     }
-    let digest = md5.finalize();
+    let digest = md5_of(&parts[..count]);
     let mut hex = [0u8; 32];
     for (i, byte) in digest.iter().enumerate() {
         hex[2 * i] = b"0123456789abcdef"[(byte >> 4) as usize];
         hex[2 * i + 1] = b"0123456789abcdef"[(byte & 0xf) as usize];
     }
     hex
+}
+
+/// The MD5 of `parts` joined. They are short: joined on the stack, they go to MD5 in one
+/// update instead of eight (each update costs more than the bytes it hashes).
+fn md5_of(parts: &[&[u8]]) -> [u8; 16] {
+    let mut joined = [0u8; 512];
+    let mut len = 0;
+    for part in parts {
+        let Some(slot) = joined.get_mut(len..len + part.len()) else {
+            let mut md5 = Md5::new();
+            parts.iter().for_each(|part| md5.update(part));
+            return md5.finalize().into();
+        };
+        slot.copy_from_slice(part);
+        len += part.len();
+    }
+    Md5::digest(&joined[..len]).into()
 }
 
 /// The bucket hash of a request (Call-ID and CSeq number).
@@ -145,6 +166,35 @@ mod tests {
         out.clear();
         push_reverse_hex(&mut out, 0);
         assert_eq!(out, b"0");
+    }
+
+    fn hex_md5(text: &[u8]) -> [u8; 32] {
+        let mut hex = [0u8; 32];
+        for (i, byte) in Md5::digest(text).iter().enumerate() {
+            hex[2 * i..2 * i + 2].copy_from_slice(format!("{byte:02x}").as_bytes());
+        }
+        hex
+    }
+
+    #[test]
+    fn the_digest_hashes_the_key_parts_joined_in_order() {
+        // From-tag, To-tag, Call-ID, R-URI, CSeq number, Via host, port, branch.
+        let options = msg(b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.5:5062;branch=z9hG4bK1\r\nFrom: <sip:x@y>;tag=f1\r\nTo: <sip:a@b>;tag=t2\r\nCall-ID: c1\r\nCSeq: 3 OPTIONS\r\n\r\n");
+        assert_eq!(request_digest(&options), hex_md5(b"f1t2c1sip:a@b310.0.0.55062z9hG4bK1"));
+        // INVITE leaves the To-tag out; no port, no branch: nothing for them.
+        let invite = msg(b"INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.5\r\nFrom: <sip:x@y>;tag=f1\r\nTo: <sip:a@b>;tag=t2\r\nCall-ID: c1\r\nCSeq: 3 INVITE\r\n\r\n");
+        assert_eq!(request_digest(&invite), hex_md5(b"f1c1sip:a@b310.0.0.5"));
+    }
+
+    #[test]
+    fn parts_longer_than_the_stack_buffer_hash_the_same() {
+        let long = [b'x'; 700];
+        let parts: [&[u8]; 3] = [b"a", &long, b"b"];
+        let mut joined = b"a".to_vec();
+        joined.extend_from_slice(&long);
+        joined.push(b'b');
+        assert_eq!(md5_of(&parts), <[u8; 16]>::from(Md5::digest(&joined)));
+        assert_eq!(md5_of(&[b"a", b"b"]), <[u8; 16]>::from(Md5::digest(b"ab")));
     }
 
     #[test]
