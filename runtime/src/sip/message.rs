@@ -157,10 +157,12 @@ fn line_end(buf: &[u8], from: usize) -> Option<(usize, usize)> {
 impl Message {
     /// Parses a datagram-framed message with the default [`Limits`]: the body is bounded by
     /// Content-Length, or runs to the end of the buffer when there is none.
+    #[inline]
     pub fn parse(buf: Bytes) -> Result<Message, ParseError> {
         Message::parse_with(buf, &Limits::default())
     }
 
+    #[inline]
     pub fn parse_with(buf: Bytes, limits: &Limits) -> Result<Message, ParseError> {
         let b: &[u8] = &buf;
         if b.len() > limits.max_message {
