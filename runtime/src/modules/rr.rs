@@ -5,6 +5,8 @@
 //! came in on), which is known when it is sent, as in Kamailio where the RR lump is resolved
 //! at send time. `loose_route()` edits the Route set and sets `$du`/the R-URI.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use regex::bytes::Regex;
 use smallvec::SmallVec;
@@ -70,11 +72,12 @@ pub fn add_rr_param<K: RequestSide, S, W>(cx: &mut Ctx<'_, K, S, W>, param: &[u8
     1
 }
 
-/// The address text (`host[:port][;transport=x]`) of a socket.
-fn socket_address(host: &str, port: u16, proto: Transport) -> Vec<u8> {
-    let mut out = host.as_bytes().to_vec();
+/// The address text (`host[:port][;transport=x]`) of a socket, on the stack.
+fn socket_address(host: &str, port: u16, proto: Transport) -> SmallVec<[u8; 80]> {
+    let mut out = SmallVec::from_slice(host.as_bytes());
     if port != 5060 {
-        out.extend_from_slice(format!(":{port}").as_bytes());
+        out.push(b':');
+        out.extend_from_slice(itoa::Buffer::new().format(port).as_bytes());
     }
     if proto != Transport::Udp {
         out.extend_from_slice(b";transport=");
@@ -84,8 +87,8 @@ fn socket_address(host: &str, port: u16, proto: Transport) -> Vec<u8> {
 }
 
 /// The host and port a receiving socket advertises.
-fn inbound(io: &Io, env: &MsgEnv) -> (String, u16) {
-    io.advertised(env.local, env.proto).unwrap_or_else(|| (host_text(&env.local), env.local.port()))
+fn inbound<'io>(io: &'io Io, env: &MsgEnv) -> (Cow<'io, str>, u16) {
+    io.advertised(env.local, env.proto).unwrap_or_else(|| (Cow::Owned(host_text(&env.local)), env.local.port()))
 }
 
 /// The tag that goes into `ftag`: the From tag, or the To tag for a request going upstream
@@ -152,7 +155,7 @@ pub(crate) fn line_for_reply(msg: &Message, env: &MsgEnv, io: &Io) -> Option<Vec
     let settings = &io.globals().config.rr;
     let mut out = Vec::with_capacity(120);
     let address = match &pending.preset {
-        Some(preset) => preset.clone(),
+        Some(preset) => SmallVec::from_slice(preset),
         None => {
             let (host, port) = inbound(io, env);
             socket_address(&host, port, env.proto)

@@ -119,12 +119,18 @@ impl Io {
 
     /// What a receiving socket writes into Via and Record-Route: its advertised host and
     /// port, or its address.
-    pub fn advertised(&self, local: SocketAddr, proto: Transport) -> Option<(String, u16)> {
+    pub fn advertised(&self, local: SocketAddr, proto: Transport) -> Option<(Cow<'_, str>, u16)> {
         let (addr, advertise) = match proto {
-            Transport::Udp => return self.globals.udp.iter().find(|e| e.local == local).map(|e| e.via_address.clone()),
+            Transport::Udp => {
+                return self.globals.udp.iter().find(|e| e.local == local).map(|e| {
+                    let (host, port) = &e.via_address;
+                    (Cow::Borrowed(host.as_str()), *port)
+                });
+            }
             _ => self.globals.tcp.locals.iter().find(|(a, _)| *a == local).cloned()?,
         };
-        Some(advertise.unwrap_or_else(|| (host_text(&addr), addr.port())))
+        let (host, port) = advertise.unwrap_or_else(|| (host_text(&addr), addr.port()));
+        Some((Cow::Owned(host), port))
     }
 
     /// The batch queue, when a datagram leaving from `endpoint` leaves from this worker's own
