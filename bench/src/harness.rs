@@ -261,7 +261,7 @@ impl Harness {
         Ok(())
     }
 
-    fn start_downstream(&self, workload: &Workload, calls: u64) -> Result<Vec<Downstreamed>, String> {
+    pub(crate) fn start_downstream(&self, workload: &Workload, calls: u64) -> Result<Vec<Downstreamed>, String> {
         match workload.downstream {
             Downstream::None => Ok(Vec::new()),
             Downstream::Echo(addrs) => {
@@ -324,7 +324,13 @@ impl Harness {
         })
     }
 
-    fn sipp_load(&self, workload: &Workload, calls: u64, rate: u64, log: &str) -> Result<SippCounts, String> {
+    pub(crate) fn sipp_load(
+        &self,
+        workload: &Workload,
+        calls: u64,
+        rate: u64,
+        log: &str,
+    ) -> Result<SippCounts, String> {
         let scenario = match workload.moderate {
             Moderate::Requests(file) => self.root.join("bench/sipp").join(file),
             Moderate::Calls => self.root.join("tests/sipp/uac_record_route.xml"),
@@ -505,12 +511,12 @@ fn load_sample(
 }
 
 /// A server behind the proxy.
-enum Downstreamed {
+pub(crate) enum Downstreamed {
     Echo(Server),
     Uas(std::process::Child),
 }
 
-fn stop(server: Server, downstream: Vec<Downstreamed>) {
+pub(crate) fn stop(server: Server, downstream: Vec<Downstreamed>) {
     server.stop();
     for d in downstream {
         match d {

@@ -3,29 +3,39 @@
 //!
 //! Each server runs twice under callgrind (every process it forks traced), answering N and
 //! then 2N requests of the Rust load generator; the difference divided by N removes start-up
-//! and shutdown.
+//! and shutdown. The stateful load balancer is counted per call the same way, with sipp
+//! placing the calls and answering them.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::harness::{WORKLOADS, Workload};
+use crate::harness::{self, Harness, Moderate, WORKLOADS, Workload};
 use crate::loadgen::{self, LoadSpec, Offer};
 use crate::servers::{self, PROXY_ADDR, Side};
 
 /// Requests of the shorter run.
-const REQUESTS: u64 = 5_000;
+pub const REQUESTS: u64 = 5_000;
 
-/// The workloads counted: the saturation ones.
+/// Calls of the shorter stateful run, and their rate: under valgrind both servers keep up
+/// with 100 calls/s without retransmissions.
+pub const CALLS: u64 = 1_000;
+const CALL_RATE: u64 = 100;
+
+/// The workloads counted: all of them.
 pub fn workloads() -> impl Iterator<Item = &'static Workload> {
-    WORKLOADS.iter().filter(|w| w.saturation.is_some())
+    WORKLOADS.iter()
 }
 
-/// Instructions per request of `side` on `workload`.
+/// Instructions per request (per call for the stateful workload) of `side` on `workload`.
 pub fn per_request(root: &Path, logs: &Path, workload: &Workload, side: &Side) -> Result<f64, String> {
-    let short = total(root, logs, workload, side, REQUESTS)?;
-    let long = total(root, logs, workload, side, 2 * REQUESTS)?;
-    Ok((long as f64 - short as f64) / REQUESTS as f64)
+    let n = match workload.moderate {
+        Moderate::Calls => CALLS,
+        Moderate::Requests(_) => REQUESTS,
+    };
+    let short = total(root, logs, workload, side, n)?;
+    let long = total(root, logs, workload, side, 2 * n)?;
+    Ok((long as f64 - short as f64) / n as f64)
 }
 
 fn total(root: &Path, logs: &Path, workload: &Workload, side: &Side, requests: u64) -> Result<u64, String> {
@@ -54,34 +64,39 @@ fn total(root: &Path, logs: &Path, workload: &Workload, side: &Side, requests: u
         .spawn()
         .map_err(|e| format!("cannot run valgrind: {e}"))?;
     let server = servers::Server::adopt(child, side.label());
-    let downstream = match workload.downstream {
-        crate::harness::Downstream::Echo(addrs) => {
-            addrs.iter().map(|a| servers::start_echo(a, logs)).collect::<Result<Vec<_>, _>>()?
+    let harness =
+        Harness { root: root.to_path_buf(), logs: logs.to_path_buf(), proxies: Vec::new(), samples: Vec::new() };
+    let downstream = match harness.start_downstream(workload, requests) {
+        Ok(downstream) => downstream,
+        Err(e) => {
+            harness::stop(server, Vec::new());
+            return Err(e);
         }
-        _ => Vec::new(),
     };
     // Under valgrind everything starts slowly.
     let started = servers::wait_bound(PROXY_ADDR.parse().expect("address"), Duration::from_secs(60));
     std::thread::sleep(Duration::from_secs(2));
-    let result = started.and_then(|()| {
-        let spec = LoadSpec {
-            target: PROXY_ADDR.parse().expect("address"),
-            local: "127.0.0.1:0".parse().expect("address"),
-            method: workload.saturation.unwrap_or("OPTIONS"),
-            requests,
-            offer: Offer::Window(16),
-            drain: Duration::from_secs(5),
-        };
-        loadgen::run(&spec).map_err(|e| e.to_string())
+    let answered = started.and_then(|()| match workload.moderate {
+        Moderate::Calls => {
+            let counts = harness.sipp_load(workload, requests, CALL_RATE, "callgrind")?;
+            Ok(counts.successful)
+        }
+        Moderate::Requests(_) => {
+            let spec = LoadSpec {
+                target: PROXY_ADDR.parse().expect("address"),
+                local: "127.0.0.1:0".parse().expect("address"),
+                method: workload.saturation.unwrap_or("OPTIONS"),
+                requests,
+                offer: Offer::Window(16),
+                drain: Duration::from_secs(5),
+            };
+            loadgen::run(&spec).map(|result| result.answered).map_err(|e| e.to_string())
+        }
     });
-    server.stop();
-    for server in downstream {
-        server.stop();
-    }
-    servers::wait_free(PROXY_ADDR);
-    let result = result?;
-    if result.answered != requests {
-        return Err(format!("{} under callgrind answered {} of {requests}", side.label(), result.answered));
+    harness::stop(server, downstream);
+    let answered = answered?;
+    if answered != requests {
+        return Err(format!("{} under callgrind completed {answered} of {requests}", side.label()));
     }
     sum_totals(&dir)
 }

@@ -51,8 +51,9 @@ enum Task {
         #[arg(long)]
         no_instructions: bool,
     },
-    /// Instructions per request under callgrind (Kamailio and sipcfg, saturation workloads):
-    /// a repeatable figure for catching regressions. Prints a markdown table.
+    /// Instructions per request under callgrind (Kamailio and sipcfg, every workload; per call
+    /// for the stateful one): a repeatable figure for catching regressions. Prints a markdown
+    /// table.
     Instructions {
         #[arg(long)]
         quick_build: bool,
@@ -205,7 +206,11 @@ fn count_instructions(root: &Path, logs: &Path, proxies: &[(String, PathBuf)]) -
         eprintln!("counting instructions: {}", workload.name);
         let kamailio = instructions::per_request(root, logs, workload, &Side::Kamailio)?;
         let sipcfg = instructions::per_request(root, logs, workload, &Side::Sipcfg(binary))?;
-        table.push_str(&format!("| {} | {kamailio:.0} | {sipcfg:.0} | {:.2} |\n", workload.name, sipcfg / kamailio));
+        let label = match workload.moderate {
+            harness::Moderate::Calls => format!("{} (per call)", workload.name),
+            harness::Moderate::Requests(_) => workload.name.to_string(),
+        };
+        table.push_str(&format!("| {label} | {kamailio:.0} | {sipcfg:.0} | {:.2} |\n", sipcfg / kamailio));
     }
     Ok(table)
 }
@@ -221,8 +226,11 @@ fn run(plan: &Plan, quick_build: bool, with_instructions: bool) -> Result<(), St
         let table = count_instructions(&root, &logs, &proxies)?;
         text.push_str(&format!(
             "\n## Instructions per request (callgrind)\n\nCounted with `valgrind --tool=callgrind` over every \
-             process of the server, (2N − N requests) / N with N = 5000, window of 16: repeatable whatever the \
-             machine is doing. `cargo run --release -p sipcfg-bench -- instructions` prints this table alone.\n\n{table}"
+             process of the server, (2N − N requests) / N with N = {}, window of 16 (stateful-lb: calls placed by \
+             sipp at 100 calls/s, N = {}): repeatable whatever the machine is doing. `cargo run --release -p \
+             sipcfg-bench -- instructions` prints this table alone.\n\n{table}",
+            instructions::REQUESTS,
+            instructions::CALLS
         ));
     }
     std::fs::write(root.join("bench/RESULTS.md"), text).map_err(|e| e.to_string())?;
