@@ -236,7 +236,7 @@ fn send_new_branch<K: RequestSide, S, W>(
     let tm = &io.globals().tm;
     // The branch's per-message state, and its own copy of the request when a branch_route
     // may edit it. Without one nothing edits the request, so the branch sends it as it is
-    // rather than parsing it again (a third of t_relay's instructions on a call).
+    // rather than parsing it again (about a quarter of t_relay's instructions on a call).
     let mut env = branch_env(cx.env, &plan);
     env.txn = Some(txn.clone());
     env.tm_branch = Some(index);
