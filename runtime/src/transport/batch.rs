@@ -114,8 +114,7 @@ impl RecvBatch {
             header.msg_hdr.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
             header.msg_hdr.msg_flags = 0;
         }
-        let single = matches!(self.pace, Pace::Single(since_probe) if since_probe + 1 < PROBE_EVERY);
-        let received = if single {
+        let received = if self.pace.takes_one() {
             // SAFETY: the first header points at live iovecs, buffers and an address slot owned
             // by `self`, which outlive the call.
             let len = unsafe { libc::recvmsg(socket.as_raw_fd(), &mut self.headers[0].msg_hdr, 0) };
@@ -141,7 +140,7 @@ impl RecvBatch {
         if received < 0 {
             return Err(io::Error::last_os_error());
         }
-        self.pace = next_pace(self.pace, single, received as usize);
+        self.pace = next_pace(self.pace, received as usize);
         let received = received as usize;
         self.used = received;
         for (i, header) in self.headers.iter().take(received).enumerate() {
@@ -171,10 +170,17 @@ impl RecvBatch {
     }
 }
 
-/// The receive mode after a call that got `received` datagrams (`single`: with `recvmsg`).
-fn next_pace(pace: Pace, single: bool, received: usize) -> Pace {
+impl Pace {
+    /// Whether the next receive is a `recvmsg` (a probe is a batch call).
+    fn takes_one(self) -> bool {
+        matches!(self, Pace::Single(since_probe) if since_probe + 1 < PROBE_EVERY)
+    }
+}
+
+/// The receive mode after a call made in `pace` that got `received` datagrams.
+fn next_pace(pace: Pace, received: usize) -> Pace {
     match pace {
-        Pace::Single(since_probe) if single => Pace::Single(since_probe + 1),
+        Pace::Single(since_probe) if pace.takes_one() => Pace::Single(since_probe + 1),
         // A batch call, or a probe: only a backlog keeps (or brings back) the batches.
         _ if received > SPARSE => Pace::Batch,
         _ => Pace::Single(0),
@@ -464,12 +470,12 @@ mod tests {
 
     #[test]
     fn the_receive_mode_follows_the_datagrams_per_call() {
-        assert_eq!(next_pace(Pace::Batch, false, SPARSE + 1), Pace::Batch);
-        assert_eq!(next_pace(Pace::Batch, false, SPARSE), Pace::Single(0));
+        assert_eq!(next_pace(Pace::Batch, SPARSE + 1), Pace::Batch);
+        assert_eq!(next_pace(Pace::Batch, SPARSE), Pace::Single(0));
         // Single receives count up to the probe, which decides.
-        assert_eq!(next_pace(Pace::Single(3), true, 1), Pace::Single(4));
-        assert_eq!(next_pace(Pace::Single(PROBE_EVERY - 1), false, SPARSE), Pace::Single(0));
-        assert_eq!(next_pace(Pace::Single(PROBE_EVERY - 1), false, SPARSE + 1), Pace::Batch);
+        assert_eq!(next_pace(Pace::Single(3), 1), Pace::Single(4));
+        assert_eq!(next_pace(Pace::Single(PROBE_EVERY - 1), SPARSE), Pace::Single(0));
+        assert_eq!(next_pace(Pace::Single(PROBE_EVERY - 1), SPARSE + 1), Pace::Batch);
     }
 
     #[test]
