@@ -5,6 +5,7 @@ pub mod branch;
 pub mod dset;
 pub mod flags;
 pub mod forward;
+pub(crate) mod key_parts;
 pub mod keywords;
 pub mod reply;
 pub mod uri;

@@ -52,18 +52,15 @@ static CRC16: crc::Crc<u16, crc::Table<16>> = crc::Crc::<u16, crc::Table<16>>::n
 fn crc16(parts: &[&[u8]]) -> u16 {
     // The parts are short (a host, a port, a branch): joined, they go through the 16-byte
     // slices instead of byte by byte.
-    let mut joined = [0u8; 256];
-    let mut len = 0;
-    for part in parts {
-        let Some(slot) = joined.get_mut(len..len + part.len()) else {
+    crate::core::key_parts::hash_joined::<256, _>(
+        parts,
+        |joined| CRC16.checksum(joined),
+        |parts| {
             let mut digest = CRC16.digest();
             parts.iter().for_each(|part| digest.update(part));
-            return digest.finalize();
-        };
-        slot.copy_from_slice(part);
-        len += part.len();
-    }
-    CRC16.checksum(&joined[..len])
+            digest.finalize()
+        },
+    )
 }
 
 /// Length of a To-tag: the 32-character base, a separator, two CRCs of four characters.
