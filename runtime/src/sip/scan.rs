@@ -1,7 +1,7 @@
 //! Byte classes and small scanning helpers shared by the parsers.
 
 /// Builds a 256-entry membership table at compile time.
-const fn table(chars: &[u8], ranges: &[(u8, u8)]) -> [bool; 256] {
+pub(crate) const fn table(chars: &[u8], ranges: &[(u8, u8)]) -> [bool; 256] {
     let mut t = [false; 256];
     let mut i = 0;
     while i < chars.len() {

@@ -3,7 +3,7 @@
 
 use super::Slice;
 use super::error::{HeaderError, HeaderErrorKind};
-use super::scan::{is_lws, trim_lws_end};
+use super::scan::{is_lws, table, trim_lws_end};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scheme {
@@ -45,41 +45,34 @@ fn err<T>(at: usize) -> Result<T, HeaderError> {
     Err(HeaderError::new(HeaderErrorKind::BadUri, at))
 }
 
-fn is_host_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_'
-}
+/// What a URI may not hold anywhere after its scheme: whitespace and angle brackets (the
+/// URI was taken out of a header value too generously).
+static NOT_IN_URI: [bool; 256] = table(b" \t\r\n<>", &[]);
 
 impl UriParts {
-    /// Parses `buf[start..end]` as a URI.
+    /// Parses `buf[start..end]` as a URI. SIP URIs are read in a few forward passes over
+    /// their bytes: they are parsed several times per request (R-URI, Route, Record-Route,
+    /// next hop), so this is on every hot path.
     pub(crate) fn parse(buf: &[u8], start: usize, end: usize) -> Result<UriParts, HeaderError> {
-        let colon = match buf[start..end].iter().position(|&c| c == b':') {
-            Some(p) if p > 0 => start + p,
-            _ => return err(start),
-        };
-        let scheme_text = Slice::new(start, colon);
-        let scheme_bytes = scheme_text.of(buf);
-        if !scheme_bytes[0].is_ascii_alphabetic()
-            || !scheme_bytes.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
-        {
-            return err(start);
-        }
-        let scheme = if scheme_bytes.eq_ignore_ascii_case(b"sip") {
-            Scheme::Sip
-        } else if scheme_bytes.eq_ignore_ascii_case(b"sips") {
-            Scheme::Sips
-        } else if scheme_bytes.eq_ignore_ascii_case(b"tel") {
-            Scheme::Tel
-        } else {
-            Scheme::Other
-        };
+        let (scheme, colon) = scheme(buf, start, end)?;
         let rest = colon + 1;
-        if rest >= end || buf[rest..end].iter().any(|&c| is_lws(c) || c == b'<' || c == b'>') {
+        if rest >= end {
             return err(rest);
+        }
+        // One pass: nothing forbidden anywhere, and where the first `@` is.
+        let mut at = None;
+        for (k, &c) in buf[rest..end].iter().enumerate() {
+            if NOT_IN_URI[c as usize] {
+                return err(rest);
+            }
+            if c == b'@' && at.is_none() {
+                at = Some(rest + k);
+            }
         }
         let mut parts = UriParts {
             whole: Slice::new(start, end),
             scheme,
-            scheme_text,
+            scheme_text: Slice::new(start, colon),
             user: None,
             password: None,
             host: Slice::new(rest, rest),
@@ -90,10 +83,10 @@ impl UriParts {
             headers: None,
         };
         match scheme {
-            Scheme::Sip | Scheme::Sips => parse_sip(buf, rest, end, &mut parts)?,
+            Scheme::Sip | Scheme::Sips => parse_sip(buf, rest, at, end, &mut parts)?,
             Scheme::Tel => {
                 // tel:number;params
-                let number_end = buf[rest..end].iter().position(|&c| c == b';').map_or(end, |p| rest + p);
+                let number_end = memchr::memchr(b';', &buf[rest..end]).map_or(end, |p| rest + p);
                 if number_end == rest {
                     return err(rest);
                 }
@@ -107,11 +100,39 @@ impl UriParts {
     }
 }
 
-fn parse_sip(buf: &[u8], rest: usize, end: usize, parts: &mut UriParts) -> Result<(), HeaderError> {
+/// The scheme and where the `:` after it is. `sip:` is by far the most common and is
+/// recognised without a search.
+fn scheme(buf: &[u8], start: usize, end: usize) -> Result<(Scheme, usize), HeaderError> {
+    if end - start > 4 && buf[start..start + 4].eq_ignore_ascii_case(b"sip:") {
+        return Ok((Scheme::Sip, start + 3));
+    }
+    let colon = match memchr::memchr(b':', &buf[start..end]) {
+        Some(p) if p > 0 => start + p,
+        _ => return err(start),
+    };
+    let text = &buf[start..colon];
+    if !text[0].is_ascii_alphabetic()
+        || !text.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
+    {
+        return err(start);
+    }
+    let scheme = if text.eq_ignore_ascii_case(b"sip") {
+        Scheme::Sip
+    } else if text.eq_ignore_ascii_case(b"sips") {
+        Scheme::Sips
+    } else if text.eq_ignore_ascii_case(b"tel") {
+        Scheme::Tel
+    } else {
+        Scheme::Other
+    };
+    Ok((scheme, colon))
+}
+
+/// `rest` is just after `sip:`; `at` is the first `@` after it, if any.
+fn parse_sip(buf: &[u8], rest: usize, at: Option<usize>, end: usize, parts: &mut UriParts) -> Result<(), HeaderError> {
     // The user part may hold `;` and `?` (semiuri, intmeth), never an unescaped `@`.
     let mut host_start = rest;
-    if let Some(at) = buf[rest..end].iter().position(|&c| c == b'@') {
-        let at = rest + at;
+    if let Some(at) = at {
         let userinfo = Slice::new(rest, at);
         if userinfo.is_empty() {
             return err(rest);
@@ -137,14 +158,21 @@ fn parse_sip(buf: &[u8], rest: usize, end: usize, parts: &mut UriParts) -> Resul
         parts.host_kind = Host::Ipv6;
         i += close + 1;
     } else {
-        while i < end && is_host_char(buf[i]) {
+        // An IPv4 address is digits in four dot-separated groups.
+        let (mut dots, mut only_digits) = (0, true);
+        while i < end {
+            match buf[i] {
+                b'0'..=b'9' => {}
+                b'.' => dots += 1,
+                b'a'..=b'z' | b'A'..=b'Z' | b'-' | b'_' => only_digits = false,
+                _ => break,
+            }
             i += 1;
         }
         if i == host_start {
             return err(i);
         }
-        let host = &buf[host_start..i];
-        if host.iter().all(|&c| c.is_ascii_digit() || c == b'.') && host.split(|&c| c == b'.').count() == 4 {
+        if only_digits && dots == 3 {
             parts.host_kind = Host::Ipv4;
         }
     }
@@ -166,7 +194,11 @@ fn parse_sip(buf: &[u8], rest: usize, end: usize, parts: &mut UriParts) -> Resul
         parts.port_text = Some(Slice::new(port_start, j));
         i = j;
     }
-    let headers_at = buf[i..end].iter().position(|&c| c == b'?').map(|p| i + p);
+    if i == end {
+        parts.params = Slice::new(end, end);
+        return Ok(());
+    }
+    let headers_at = memchr::memchr(b'?', &buf[i..end]).map(|p| i + p);
     let params_end = headers_at.unwrap_or(end);
     if i < params_end {
         if buf[i] != b';' {
@@ -183,11 +215,21 @@ fn parse_sip(buf: &[u8], rest: usize, end: usize, parts: &mut UriParts) -> Resul
     Ok(())
 }
 
-/// `;name[=value]` repeated: every name must be non-empty.
+/// `;name[=value]` repeated, as [`Params`] reads them: every name must be non-empty. The
+/// text holds no whitespace (the URI was refused otherwise), so a name is empty exactly when
+/// a `;` outside quotes is last or is followed by `;` or `=`.
 fn check_params(buf: &[u8], start: usize, end: usize) -> Result<(), HeaderError> {
-    for param in Params::new(buf, Slice::new(start, end)) {
-        if param.0.is_empty() {
-            return Err(HeaderError::new(HeaderErrorKind::BadParams, start));
+    let mut k = start;
+    while k < end {
+        match buf[k] {
+            b';' => {
+                if k + 1 == end || matches!(buf[k + 1], b';' | b'=') {
+                    return Err(HeaderError::new(HeaderErrorKind::BadParams, start));
+                }
+                k += 1;
+            }
+            b'"' => k = super::scan::quoted_end(buf, k, end).unwrap_or(end),
+            _ => k += 1,
         }
     }
     Ok(())
@@ -426,11 +468,30 @@ mod tests {
 
     #[test]
     fn malformed() {
-        for text in
-            ["", "sip:", "nocolon", "sip:@host", "sip:host:0", "sip:host:99999", "sip:ho st", "<sip:a@b>", "sip:h;;x"]
-        {
+        for text in [
+            "",
+            "sip:",
+            "nocolon",
+            "sip:@host",
+            "sip:host:0",
+            "sip:host:99999",
+            "sip:ho st",
+            "<sip:a@b>",
+            "sip:h;;x",
+            "sip:h;",
+            "sip:h;=v",
+            "sip:h;a;",
+        ] {
             assert!(Uri::parse(text.as_bytes()).is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn quoted_param_values_may_hold_separators() {
+        let u = uri("sip:h;a=\"x;=y\";b?c=;");
+        assert_eq!(u.param(b"a"), Some(Some(&b"\"x;=y\""[..])));
+        assert_eq!(u.param(b"b"), Some(None));
+        assert_eq!(u.headers(), Some(&b"c=;"[..]));
     }
 
     #[test]
