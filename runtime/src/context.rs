@@ -14,7 +14,7 @@ use smallvec::SmallVec;
 
 use crate::modules::rr;
 use crate::modules::tm::Transaction;
-use crate::sip::{Message, Transport};
+use crate::sip::{HeaderError, Message, Transport, Uri};
 use crate::transport::{ConnId, Io};
 
 /// Which route kind a context is for, at run time.
@@ -202,6 +202,14 @@ impl<'a, K: RouteKind, S, W> Ctx<'a, K, S, W> {
         match &self.env.new_uri {
             Some(uri) => uri,
             None => self.msg.ruri_slice().map(|s| self.msg.get(s)).unwrap_or_default(),
+        }
+    }
+
+    /// [`Ctx::current_uri`], parsed. The received R-URI is parsed once per message and kept.
+    pub fn current_uri_parsed(&self) -> Result<Uri<'_>, HeaderError> {
+        match &self.env.new_uri {
+            Some(uri) => Uri::parse(uri),
+            None => self.msg.ruri(),
         }
     }
 }

@@ -67,14 +67,13 @@ pub fn forward<K: RequestSide, S, W>(
 /// `transport` parameter (UDP by default).
 pub fn next_hop<K: RequestSide, S, W>(cx: &Ctx<'_, K, S, W>) -> Result<Destination, ActionError> {
     match &cx.env.dst_uri {
-        Some(du) => destination_of(cx.io, du),
-        None => destination_of(cx.io, cx.current_uri()),
+        Some(du) => destination_of(cx.io, &Uri::parse(du).map_err(|_| ActionError::BadUri)?),
+        None => destination_of(cx.io, &cx.current_uri_parsed().map_err(|_| ActionError::BadUri)?),
     }
 }
 
 /// Resolves a SIP URI to where a request for it goes.
-pub fn destination_of(io: &Io, uri: &[u8]) -> Result<Destination, ActionError> {
-    let uri = Uri::parse(uri).map_err(|_| ActionError::BadUri)?;
+pub fn destination_of(io: &Io, uri: &Uri<'_>) -> Result<Destination, ActionError> {
     let proto = match uri.param(b"transport") {
         Some(Some(t)) => Transport::from_bytes(t),
         _ if uri.scheme() == Scheme::Sips => Transport::Tls,

@@ -44,18 +44,14 @@ fn rebuild(uri: &Uri<'_>, parts: &Parts<'_>) -> Bytes {
 
 /// Applies `change` to the current R-URI and stores the result as the new R-URI.
 fn rewrite<K: RequestSide, S, W>(cx: &mut Ctx<'_, K, S, W>, change: impl FnOnce(&Uri<'_>) -> Option<Bytes>) -> i32 {
-    let current = Bytes::copy_from_slice(cx.current_uri());
-    let updated = match Uri::parse(&current) {
-        Ok(uri) => change(&uri),
-        Err(_) => None,
-    };
+    let updated = cx.current_uri_parsed().ok().and_then(|uri| change(&uri));
     match updated {
         Some(new) => {
             cx.env.new_uri = Some(new);
             1
         }
         None => {
-            tracing::warn!("bad R-URI `{}`, not rewritten", String::from_utf8_lossy(&current));
+            tracing::warn!("bad R-URI `{}`, not rewritten", String::from_utf8_lossy(cx.current_uri()));
             cx.env.last_error = Some(ActionError::BadUri);
             ActionError::BadUri.code()
         }

@@ -73,7 +73,7 @@ pub fn ru<K: RouteKind, S, W>(cx: &Ctx<'_, K, S, W>) -> Value {
 }
 
 fn ruri_part<K: RouteKind, S, W>(cx: &Ctx<'_, K, S, W>, part: impl Fn(&Uri<'_>) -> Option<Vec<u8>>) -> Value {
-    match Uri::parse(cx.current_uri()).ok().and_then(|u| part(&u)) {
+    match cx.current_uri_parsed().ok().and_then(|u| part(&u)) {
         Some(bytes) if !bytes.is_empty() => Value::Str(Bytes::from(bytes)),
         _ => Value::Null,
     }
@@ -91,7 +91,7 @@ pub fn r_domain<K: RouteKind, S, W>(cx: &Ctx<'_, K, S, W>) -> Value {
 
 /// `$rp`: R-URI port (5060 when absent, as Kamailio).
 pub fn r_port<K: RouteKind, S, W>(cx: &Ctx<'_, K, S, W>) -> Value {
-    match Uri::parse(cx.current_uri()) {
+    match cx.current_uri_parsed() {
         Ok(u) => Value::Int(i64::from(u.port().unwrap_or(5060))),
         Err(_) => Value::Null,
     }

@@ -13,7 +13,7 @@ use smallvec::SmallVec;
 
 use crate::context::{Ctx, MainRequest, MsgEnv, RequestSide, RouteKind};
 use crate::core::keywords::is_myself;
-use crate::sip::{Message, Scheme, Transport, Uri};
+use crate::sip::{Message, Scheme, Transport};
 use crate::transport::{Destination, Io, host_text};
 
 /// rr's module parameters.
@@ -222,7 +222,7 @@ pub fn loose_route<K: MainRequest, S, W>(cx: &mut Ctx<'_, K, S, W>) -> i32 {
         return -1;
     }
     let preloaded = cx.msg.to().map_or(true, |t| t.tag().is_none());
-    let ruri_is_ours = Uri::parse(cx.current_uri()).is_ok_and(|u| is_myself(cx.io, u.host(), u.port()));
+    let ruri_is_ours = cx.current_uri_parsed().is_ok_and(|u| is_myself(cx.io, u.host(), u.port()));
     let double_rr = cx.io.globals().config.rr.enable_double_rr != 0;
 
     if ruri_is_ours && !preloaded {

@@ -33,7 +33,7 @@ pub fn is_first_hop<K: RouteKind, S, W>(cx: &Ctx<'_, K, S, W>) -> i32 {
 
 /// `uri_param("name")` / `uri_param("name", "value")` on the current R-URI.
 pub fn uri_param<K: RouteKind, S, W>(cx: &Ctx<'_, K, S, W>, name: &[u8], value: Option<&[u8]>) -> i32 {
-    let Ok(uri) = Uri::parse(cx.current_uri()) else { return -1 };
+    let Ok(uri) = cx.current_uri_parsed() else { return -1 };
     match (uri.param(name), value) {
         (Some(_), None) => 1,
         (Some(Some(found)), Some(wanted)) if found == wanted => 1,
@@ -62,13 +62,13 @@ pub fn is_e164(text: &[u8]) -> i32 {
 
 /// `is_user("u")`: the R-URI user.
 pub fn is_user<K: RouteKind, S, W>(cx: &Ctx<'_, K, S, W>, user: &[u8]) -> i32 {
-    let same = Uri::parse(cx.current_uri()).ok().and_then(|u| u.user().map(|v| v == user)).unwrap_or(false);
+    let same = cx.current_uri_parsed().ok().and_then(|u| u.user().map(|v| v == user)).unwrap_or(false);
     if same { 1 } else { -1 }
 }
 
 /// `options_reply()`: a stateless 200 to an OPTIONS for us without a user part.
 pub fn options_reply<K: MainRequest, S, W>(cx: &mut Ctx<'_, K, S, W>) -> i32 {
-    let no_user = Uri::parse(cx.current_uri()).is_ok_and(|u| u.user().is_none());
+    let no_user = cx.current_uri_parsed().is_ok_and(|u| u.user().is_none());
     if cx.msg.method() != Method::Options || !no_user {
         return -1;
     }

@@ -15,7 +15,7 @@ use crate::context::{BranchRoute, Ctx, Flow, KindId, MsgEnv, RequestSide};
 use crate::core::ActionError;
 use crate::core::branch::branch_value;
 use crate::core::forward::{ForwardTo, build_forwarded, destination_of};
-use crate::sip::{HeaderName, Message, Method, Transport};
+use crate::sip::{HeaderName, Message, Method, Transport, Uri};
 use crate::transport::{Destination, Io};
 
 /// At most this many branches per transaction (Kamailio's max_branches default).
@@ -254,15 +254,15 @@ fn send_new_branch<K: RequestSide, S, W>(
         None => cx.msg,
     };
     let uri = env.new_uri.clone();
-    let next_hop = env
-        .dst_uri
-        .clone()
-        .or_else(|| uri.clone())
-        .unwrap_or_else(|| msg.ruri_slice().map(|s| msg.bytes_of(s)).unwrap_or_default());
     let dest = match target.to {
         Some(fixed) => Destination { addr: fixed.addr, proto: target.proto.unwrap_or(env.proto), conn: None },
         None => {
-            let mut dest = destination_of(io, &next_hop)?;
+            // `$du`, else the R-URI: the received one is already parsed.
+            let next_hop = match env.dst_uri.as_ref().or(uri.as_ref()) {
+                Some(text) => Uri::parse(text),
+                None => msg.ruri(),
+            };
+            let mut dest = destination_of(io, &next_hop.map_err(|_| ActionError::BadUri)?)?;
             if let Some(proto) = target.proto {
                 dest.proto = proto;
             }
