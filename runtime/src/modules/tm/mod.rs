@@ -159,8 +159,11 @@ impl Target<'_> {
 pub(crate) fn run_timers<S: Script>(globals: &'static Globals, shared: &'static S::Shared) {
     let io = crate::transport::Io::new(globals, None);
     let mut worker = S::worker(shared);
-    while let Some(entry) = globals.tm.timers.next_due() {
-        reply::timer_fired::<S>(entry, &io, shared, &mut worker);
+    let mut due = Vec::new();
+    while globals.tm.timers.wait_due(&mut due) {
+        for entry in due.drain(..) {
+            reply::timer_fired::<S>(entry, &io, shared, &mut worker);
+        }
     }
 }
 

@@ -12,10 +12,16 @@
 //! entry only wakes the thread when it falls in an earlier slot than the one the thread
 //! sleeps towards. Without the grid each transaction's timers woke the thread several times
 //! per call; with a 10 ms grid, at 200 calls/s, the thread still woke 100 times a second.
+//!
+//! The slots are a wheel, as Kamailio's timers are: scheduling appends to a slot's list and
+//! serving takes a slot's list whole, whatever the number of pending entries. A call leaves
+//! about nine entries behind, most of which outlive it (the 120 s fr_inv_timer, the 180 s
+//! lifetime cap), so at 200 calls/s tens of thousands are pending; a deadline heap paid a
+//! logarithm of that on every push and pop. Deadlines beyond the wheel's span (a
+//! lifetime cap raised by modparam) wait in a side list until the wheel comes round to them.
 
-use std::cmp::Ordering as CmpOrdering;
-use std::collections::BinaryHeap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::mem;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -38,96 +44,186 @@ pub(crate) enum Event {
     Lifetime,
 }
 
+#[derive(Debug)]
 pub(crate) struct Entry {
-    pub(crate) at: Instant,
-    sequence: u64,
+    /// The grid slot it is served in: its deadline rounded up to [`RESOLUTION`].
+    slot: u64,
     /// The transaction's bucket hash and id in the table ([`super::table::Table::get`]).
     pub(crate) hash: u32,
     pub(crate) id: u64,
     pub(crate) event: Event,
 }
 
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        self.at == other.at && self.sequence == other.sequence
-    }
-}
-impl Eq for Entry {}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Entry {
-    // Reversed: BinaryHeap is a max-heap and the earliest deadline must come out first.
-    fn cmp(&self, other: &Self) -> CmpOrdering {
-        other.at.cmp(&self.at).then_with(|| other.sequence.cmp(&self.sequence))
-    }
-}
-
 /// How finely deadlines are kept.
 pub(crate) const RESOLUTION: Duration = Duration::from_millis(50);
+const RESOLUTION_NANOS: u64 = RESOLUTION.as_nanos() as u64;
 
-/// The shared deadline heap.
+/// Slots on the wheel: 4096 × 50 ms, about 205 s, covers every default tm timer.
+const SLOTS: usize = 4096;
+
+/// The shared timer wheel.
 pub(crate) struct Timers {
     /// Origin of the slot grid.
     base: Instant,
-    heap: Mutex<BinaryHeap<Entry>>,
+    wheel: Mutex<Wheel>,
     wake: Condvar,
-    sequence: AtomicU64,
     stopped: AtomicBool,
+}
+
+struct Wheel {
+    /// Entries by slot number modulo [`SLOTS`].
+    slots: Vec<Vec<Entry>>,
+    /// Which of `slots` hold entries, a bit each.
+    occupied: Vec<u64>,
+    /// Entries due at or after `next + SLOTS`.
+    far: Vec<Entry>,
+    /// The first slot not served yet; every earlier one is empty.
+    next: u64,
+    /// The slot the timer thread sleeps until (`u64::MAX`: until told).
+    waking_at: u64,
+    len: usize,
+}
+
+impl Wheel {
+    fn new() -> Wheel {
+        Wheel {
+            slots: (0..SLOTS).map(|_| Vec::new()).collect(),
+            occupied: vec![0; SLOTS / 64],
+            far: Vec::new(),
+            next: 0,
+            waking_at: u64::MAX,
+            len: 0,
+        }
+    }
+
+    fn insert(&mut self, mut entry: Entry) {
+        // A deadline in a slot already served is served with the next one.
+        entry.slot = entry.slot.max(self.next);
+        if entry.slot - self.next >= SLOTS as u64 {
+            self.far.push(entry);
+        } else {
+            let index = entry.slot as usize % SLOTS;
+            self.occupied[index / 64] |= 1 << (index % 64);
+            self.slots[index].push(entry);
+        }
+        self.len += 1;
+    }
+
+    /// The first slot from `next` on with entries, if any is within the wheel's span.
+    fn first_occupied(&self) -> Option<u64> {
+        let start = self.next as usize % SLOTS;
+        // Two laps of the bitmap's words from the start slot's word: the first word is
+        // looked at again, whole, as the wheel's last slots.
+        for step in 0..=self.occupied.len() {
+            let word_index = (start / 64 + step) % self.occupied.len();
+            let mut word = self.occupied[word_index];
+            if step == 0 {
+                word &= u64::MAX << (start % 64);
+            }
+            if word != 0 {
+                let index = word_index * 64 + word.trailing_zeros() as usize;
+                let ahead = (index + SLOTS - start) % SLOTS;
+                return Some(self.next + ahead as u64);
+            }
+        }
+        None
+    }
+
+    /// Moves every entry of the slots before `until` into `out`, and far entries that now
+    /// fit on the wheel onto it.
+    fn take_due(&mut self, until: u64, out: &mut Vec<Entry>) {
+        let before = out.len();
+        while self.next < until {
+            let Some(slot) = self.first_occupied().filter(|&slot| slot < until) else {
+                self.next = until;
+                break;
+            };
+            let index = slot as usize % SLOTS;
+            self.occupied[index / 64] &= !(1 << (index % 64));
+            if out.is_empty() {
+                // The slot's list and the caller's buffer trade places, keeping both
+                // allocations in use.
+                mem::swap(&mut self.slots[index], out);
+            } else {
+                out.append(&mut self.slots[index]);
+            }
+            self.next = slot + 1;
+        }
+        self.len -= out.len() - before;
+        if !self.far.is_empty() {
+            let horizon = self.next + SLOTS as u64;
+            let (near, far): (Vec<Entry>, Vec<Entry>) = self.far.drain(..).partition(|e| e.slot < horizon);
+            self.far = far;
+            self.len -= near.len();
+            for entry in near {
+                self.insert(entry);
+            }
+        }
+    }
 }
 
 impl Timers {
     pub(crate) fn new() -> Timers {
         Timers {
             base: Instant::now(),
-            heap: Mutex::new(BinaryHeap::new()),
+            wheel: Mutex::new(Wheel::new()),
             wake: Condvar::new(),
-            sequence: AtomicU64::new(0),
             stopped: AtomicBool::new(false),
         }
     }
 
     pub(crate) fn schedule(&self, after: Duration, txn: &Transaction, event: Event) {
-        let at = Instant::now() + after;
-        let sequence = self.sequence.fetch_add(1, Ordering::Relaxed);
-        let mut heap = self.heap.lock().unwrap_or_else(|p| p.into_inner());
-        let earliest = heap.peek().is_none_or(|first| self.slot_end(at) < self.slot_end(first.at));
-        heap.push(Entry { at, sequence, hash: txn.hash, id: txn.id, event });
-        drop(heap);
-        if earliest {
+        let slot = self.slot_of(Instant::now() + after);
+        let mut wheel = self.wheel.lock().unwrap_or_else(|p| p.into_inner());
+        wheel.insert(Entry { slot, hash: txn.hash, id: txn.id, event });
+        let earlier = slot < wheel.waking_at;
+        if earlier {
+            wheel.waking_at = slot;
+        }
+        drop(wheel);
+        if earlier {
             self.wake.notify_one();
         }
     }
 
-    /// Waits for the next due entry; `None` once stopped.
-    pub(crate) fn next_due(&self) -> Option<Entry> {
-        let mut heap = self.heap.lock().unwrap_or_else(|p| p.into_inner());
+    /// Waits until entries are due and moves them into `out`, in the order of their slots
+    /// (and of scheduling within a slot); false once stopped.
+    pub(crate) fn wait_due(&self, out: &mut Vec<Entry>) -> bool {
+        let mut wheel = self.wheel.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if self.stopped.load(Ordering::Relaxed) {
-                return None;
+                return false;
             }
             let now = Instant::now();
-            match heap.peek() {
-                Some(first) if first.at <= now => return heap.pop(),
-                Some(first) => {
-                    let wait = self.slot_end(first.at).saturating_duration_since(now).max(Duration::from_micros(100));
-                    heap = self.wake.wait_timeout(heap, wait).unwrap_or_else(|p| p.into_inner()).0;
-                }
-                None => {
-                    heap = self.wake.wait_timeout(heap, Duration::from_secs(1)).unwrap_or_else(|p| p.into_inner()).0;
-                }
+            wheel.take_due(self.ended_by(now), out);
+            if !out.is_empty() {
+                return true;
             }
+            let next = wheel.first_occupied().or_else(|| wheel.far.iter().map(|e| e.slot).min());
+            wheel.waking_at = next.unwrap_or(u64::MAX);
+            let wait = match next {
+                Some(slot) => self.slot_end(slot).saturating_duration_since(now).max(Duration::from_micros(100)),
+                None => Duration::from_secs(1),
+            };
+            wheel = self.wake.wait_timeout(wheel, wait).unwrap_or_else(|p| p.into_inner()).0;
         }
     }
 
-    /// The end of the grid slot `at` falls in: when the entry is served.
-    fn slot_end(&self, at: Instant) -> Instant {
-        let since = at.saturating_duration_since(self.base).as_nanos();
-        let resolution = RESOLUTION.as_nanos();
-        let slots = since.div_ceil(resolution);
-        self.base + Duration::from_nanos(u64::try_from(slots * resolution).unwrap_or(u64::MAX))
+    /// The grid slot `at` falls in: its deadline rounded up to the grid.
+    fn slot_of(&self, at: Instant) -> u64 {
+        let since = u64::try_from(at.saturating_duration_since(self.base).as_nanos()).unwrap_or(u64::MAX);
+        since.div_ceil(RESOLUTION_NANOS)
+    }
+
+    /// Slots before this one have ended by `now`: they are due.
+    fn ended_by(&self, now: Instant) -> u64 {
+        let since = u64::try_from(now.saturating_duration_since(self.base).as_nanos()).unwrap_or(u64::MAX);
+        since / RESOLUTION_NANOS + 1
+    }
+
+    /// When a slot is served: the end of its stretch of the grid.
+    fn slot_end(&self, slot: u64) -> Instant {
+        self.base + Duration::from_nanos(slot.saturating_mul(RESOLUTION_NANOS))
     }
 
     pub(crate) fn stop(&self) {
@@ -136,7 +232,7 @@ impl Timers {
     }
 
     pub(crate) fn pending(&self) -> usize {
-        self.heap.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.wheel.lock().unwrap_or_else(|p| p.into_inner()).len
     }
 }
 
@@ -148,11 +244,92 @@ mod tests {
     fn deadlines_are_served_at_the_end_of_their_grid_slot() {
         let timers = Timers::new();
         let base = timers.base;
-        assert_eq!(timers.slot_end(base), base);
-        assert_eq!(timers.slot_end(base + Duration::from_millis(1)), base + RESOLUTION);
-        assert_eq!(timers.slot_end(base + RESOLUTION), base + RESOLUTION);
-        assert_eq!(timers.slot_end(base + RESOLUTION + Duration::from_nanos(1)), base + 2 * RESOLUTION);
+        let ms = Duration::from_millis;
+        assert_eq!(timers.slot_of(base), 0);
+        assert_eq!(timers.slot_of(base + ms(1)), 1);
+        assert_eq!(timers.slot_of(base + RESOLUTION), 1);
+        assert_eq!(timers.slot_of(base + RESOLUTION + Duration::from_nanos(1)), 2);
+        assert_eq!(timers.slot_end(2), base + 2 * RESOLUTION);
+        // Slot 1 is due once its end, 50 ms, has come, and not a nanosecond before.
+        assert_eq!(timers.ended_by(base + RESOLUTION - Duration::from_nanos(1)), 1);
+        assert_eq!(timers.ended_by(base + RESOLUTION), 2);
         // Before the origin (cannot happen for real deadlines) counts as the first slot.
-        assert_eq!(timers.slot_end(base.checked_sub(Duration::from_millis(5)).unwrap_or(base)), base);
+        assert_eq!(timers.slot_of(base.checked_sub(ms(5)).unwrap_or(base)), 0);
+    }
+
+    fn entry(slot: u64, id: u64) -> Entry {
+        Entry { slot, hash: 0, id, event: Event::Delete }
+    }
+
+    fn ids(entries: &[Entry]) -> Vec<u64> {
+        entries.iter().map(|e| e.id).collect()
+    }
+
+    #[test]
+    fn entries_come_out_by_slot_once_their_slot_has_ended() {
+        let mut wheel = Wheel::new();
+        for (slot, id) in [(7, 1), (3, 2), (7, 3), (200, 4), (3, 5)] {
+            wheel.insert(entry(slot, id));
+        }
+        assert_eq!((wheel.len, wheel.first_occupied()), (5, Some(3)));
+        let mut due = Vec::new();
+        wheel.take_due(3, &mut due);
+        assert!(due.is_empty(), "slot 3 has not ended before slot 3");
+        wheel.take_due(8, &mut due);
+        assert_eq!(ids(&due), [2, 5, 1, 3], "by slot, then in the order scheduled");
+        assert_eq!((wheel.len, wheel.next, wheel.first_occupied()), (1, 8, Some(200)));
+        due.clear();
+        wheel.take_due(1000, &mut due);
+        assert_eq!(ids(&due), [4]);
+        assert_eq!((wheel.len, wheel.first_occupied()), (0, None));
+    }
+
+    #[test]
+    fn a_deadline_in_a_served_slot_goes_to_the_next_one() {
+        let mut wheel = Wheel::new();
+        let mut due = Vec::new();
+        wheel.take_due(10, &mut due);
+        wheel.insert(entry(4, 1));
+        assert_eq!(wheel.first_occupied(), Some(10));
+        wheel.take_due(11, &mut due);
+        assert_eq!(ids(&due), [1]);
+    }
+
+    #[test]
+    fn the_wheel_turns_past_its_last_slot() {
+        let mut wheel = Wheel::new();
+        let mut due = Vec::new();
+        let lap = SLOTS as u64;
+        wheel.take_due(lap - 2, &mut due);
+        wheel.insert(entry(lap + 5, 1));
+        wheel.insert(entry(lap - 1, 2));
+        assert_eq!(wheel.first_occupied(), Some(lap - 1));
+        wheel.take_due(lap, &mut due);
+        assert_eq!(ids(&due), [2]);
+        assert_eq!(wheel.first_occupied(), Some(lap + 5));
+        due.clear();
+        wheel.take_due(lap + 6, &mut due);
+        assert_eq!(ids(&due), [1]);
+    }
+
+    #[test]
+    fn deadlines_beyond_the_wheel_wait_until_it_comes_round() {
+        let mut wheel = Wheel::new();
+        let mut due = Vec::new();
+        let far = SLOTS as u64 + 100;
+        wheel.insert(entry(far, 1));
+        wheel.insert(entry(99, 2));
+        assert_eq!((wheel.far.len(), wheel.len, wheel.first_occupied()), (1, 2, Some(99)));
+        wheel.take_due(100, &mut due);
+        assert_eq!(ids(&due), [2]);
+        assert_eq!((wheel.far.len(), wheel.first_occupied()), (1, None), "one slot short of the span");
+        wheel.take_due(101, &mut due);
+        // From slot 101 on, the far deadline is within the wheel's span.
+        assert_eq!((wheel.far.len(), wheel.len, wheel.first_occupied()), (0, 1, Some(far)));
+        due.clear();
+        wheel.take_due(far, &mut due);
+        assert!(due.is_empty());
+        wheel.take_due(far + 1, &mut due);
+        assert_eq!(ids(&due), [1]);
     }
 }
