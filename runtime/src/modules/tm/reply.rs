@@ -315,11 +315,13 @@ pub(crate) fn timer_fired<S: Script>(entry: Entry, io: &Io, shared: &'static S::
     // Gone from the table: deleted, and its pending timers do nothing.
     let Some(txn) = tm.table.get(entry.hash, entry.id) else { return };
     match entry.event {
-        Event::Retransmit { branch, generation } => uac::retransmit_request(tm, &txn, io, branch, generation),
-        Event::RetransmitCancel { branch, generation } => uac::retransmit_cancel(tm, &txn, io, branch, generation),
+        Event::Retransmit { branch, generation } => uac::retransmit_request(tm, &txn, io, branch as usize, generation),
+        Event::RetransmitCancel { branch, generation } => {
+            uac::retransmit_cancel(tm, &txn, io, branch as usize, generation)
+        }
         Event::RetransmitReply { generation } => uas::retransmit_reply(tm, &txn, io, generation),
         Event::FinalResponse { branch, generation } => {
-            branch_timed_out::<S>(tm, &txn, io, shared, worker, branch, Some(generation));
+            branch_timed_out::<S>(tm, &txn, io, shared, worker, branch as usize, Some(generation));
         }
         Event::Delete => uas::delete(tm, &txn),
         Event::Lifetime => {

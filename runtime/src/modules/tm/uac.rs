@@ -302,9 +302,9 @@ fn send_new_branch<K: RequestSide, S, W>(
         return Err(ActionError::Send);
     }
     if dest.proto == Transport::Udp {
-        tm.timers.schedule(tm.settings.retr_timer1, txn, Event::Retransmit { branch: index, generation: 0 });
+        tm.timers.schedule(tm.settings.retr_timer1, txn, Event::Retransmit { branch: index as u32, generation: 0 });
     }
-    tm.timers.schedule(fr, txn, Event::FinalResponse { branch: index, generation: 0 });
+    tm.timers.schedule(fr, txn, Event::FinalResponse { branch: index as u32, generation: 0 });
     Ok(true)
 }
 
@@ -442,7 +442,7 @@ pub(crate) fn cancel_branch(tm: &Tm, txn: &Arc<Transaction>, io: &Io, index: usi
         tracing::warn!("sending CANCEL to {}: {e:?}", dest.addr);
     }
     if dest.proto == Transport::Udp {
-        tm.timers.schedule(tm.settings.retr_timer1, txn, Event::RetransmitCancel { branch: index, generation });
+        tm.timers.schedule(tm.settings.retr_timer1, txn, Event::RetransmitCancel { branch: index as u32, generation });
     }
 }
 
@@ -465,7 +465,7 @@ pub(crate) fn retransmit_request(tm: &Tm, txn: &Arc<Transaction>, io: &Io, index
         (branch.request.clone(), branch.dest, next)
     };
     let _ = io.send(&dest, request);
-    tm.timers.schedule(interval, txn, Event::Retransmit { branch: index, generation });
+    tm.timers.schedule(interval, txn, Event::Retransmit { branch: index as u32, generation });
 }
 
 /// A branch's CANCEL is due again: until its final reply, for at most fr_timer.
@@ -486,7 +486,7 @@ pub(crate) fn retransmit_cancel(tm: &Tm, txn: &Arc<Transaction>, io: &Io, index:
         (request, branch.dest, branch.cancel_interval)
     };
     let _ = io.send(&dest, cancel);
-    tm.timers.schedule(interval, txn, Event::RetransmitCancel { branch: index, generation });
+    tm.timers.schedule(interval, txn, Event::RetransmitCancel { branch: index as u32, generation });
 }
 
 /// Stops a branch's request retransmissions.
@@ -498,7 +498,7 @@ pub(crate) fn stop_retransmissions(branch: &mut Branch) {
 pub(crate) fn restart_fr(tm: &Tm, txn: &Arc<Transaction>, branch: &mut Branch, index: usize, after: Duration) {
     branch.fr_generation += 1;
     let generation = branch.fr_generation;
-    tm.timers.schedule(after, txn, Event::FinalResponse { branch: index, generation });
+    tm.timers.schedule(after, txn, Event::FinalResponse { branch: index as u32, generation });
 }
 
 /// Writes the CANCEL or ACK of a branch's INVITE as sent (t_msgbuilder.c): the same
