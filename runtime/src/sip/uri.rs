@@ -494,6 +494,40 @@ mod tests {
         assert_eq!(u.headers(), Some(&b"c=;"[..]));
     }
 
+    proptest::proptest! {
+        /// Whatever the text, it parses or is refused without panicking, and a SIP URI's
+        /// parts put back together give the text again.
+        #[test]
+        fn any_text_parses_or_is_refused(
+            scheme in proptest::sample::select(vec!["sip:", "SIPS:", "tel:", "x-y:", ""]),
+            // Mostly bytes a URI may hold, so that many texts parse; a few it may not.
+            rest in proptest::collection::vec(
+                proptest::sample::select(b"aaa111...:::@@;;==?\"[]%-_ <".to_vec()),
+                0..24,
+            ),
+        ) {
+            let mut text = scheme.as_bytes().to_vec();
+            text.extend_from_slice(&rest);
+            let Ok(u) = Uri::parse(&text) else { return Ok(()) };
+            let _ = (u.params().count(), u.opaque(), u.as_bytes());
+            if matches!(u.scheme(), Scheme::Sip | Scheme::Sips) {
+                let mut again = [u.scheme_text(), b":"].concat();
+                if let Some(user) = u.user() {
+                    again.extend_from_slice(user);
+                    if let Some(password) = u.password() {
+                        again.extend_from_slice(&[b":", password].concat());
+                    }
+                    again.push(b'@');
+                }
+                again.extend_from_slice(&[u.host_port(), u.params_text()].concat());
+                if let Some(headers) = u.headers() {
+                    again.extend_from_slice(&[b"?", headers].concat());
+                }
+                proptest::prop_assert_eq!(again, text);
+            }
+        }
+    }
+
     #[test]
     fn decode_once() {
         assert_eq!(&*percent_decode(b"value%2541"), b"value%41");
