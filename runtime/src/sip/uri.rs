@@ -194,10 +194,6 @@ fn parse_sip(buf: &[u8], rest: usize, at: Option<usize>, end: usize, parts: &mut
         parts.port_text = Some(Slice::new(port_start, j));
         i = j;
     }
-    if i == end {
-        parts.params = Slice::new(end, end);
-        return Ok(());
-    }
     let headers_at = memchr::memchr(b'?', &buf[i..end]).map(|p| i + p);
     let params_end = headers_at.unwrap_or(end);
     if i < params_end {
