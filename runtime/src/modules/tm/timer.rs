@@ -20,6 +20,8 @@
 //! logarithm of that on every push and pop. Deadlines beyond the wheel's span (a lifetime
 //! cap raised by modparam) wait in a side list until the wheel comes round to them.
 
+use std::cmp::{Ordering as CmpOrdering, Reverse};
+use std::collections::BinaryHeap;
 use std::mem;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex};
@@ -82,8 +84,10 @@ struct Wheel {
     lists: Vec<List>,
     /// Which slots hold entries, a bit each.
     occupied: Vec<u64>,
-    /// Entries due at or after `next + SLOTS`, with their slots.
-    far: Vec<(u64, Entry)>,
+    /// Entries due at or after `next + SLOTS`, soonest first.
+    far: BinaryHeap<Reverse<Far>>,
+    /// Scheduling order among far entries, which they keep when they come onto the wheel.
+    far_order: u64,
     /// The first slot not served yet; every earlier one is empty.
     next: u64,
     /// The slot the timer thread sleeps until (`u64::MAX`: until told).
@@ -96,6 +100,30 @@ const NIL: u32 = u32::MAX;
 struct Node {
     entry: Entry,
     next: u32,
+}
+
+/// An entry beyond the wheel's span, ordered by slot, then by when it was scheduled.
+struct Far {
+    slot: u64,
+    order: u64,
+    entry: Entry,
+}
+
+impl PartialEq for Far {
+    fn eq(&self, other: &Self) -> bool {
+        (self.slot, self.order) == (other.slot, other.order)
+    }
+}
+impl Eq for Far {}
+impl PartialOrd for Far {
+    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Far {
+    fn cmp(&self, other: &Self) -> CmpOrdering {
+        (self.slot, self.order).cmp(&(other.slot, other.order))
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -111,7 +139,8 @@ impl Wheel {
             free: NIL,
             lists: vec![List { first: NIL, last: NIL }; SLOTS],
             occupied: vec![0; SLOTS / 64],
-            far: Vec::new(),
+            far: BinaryHeap::new(),
+            far_order: 0,
             next: 0,
             waking_at: u64::MAX,
             len: 0,
@@ -123,7 +152,8 @@ impl Wheel {
         let slot = slot.max(self.next);
         self.len += 1;
         if slot - self.next >= SLOTS as u64 {
-            self.far.push((slot, entry));
+            self.far.push(Reverse(Far { slot, order: self.far_order, entry }));
+            self.far_order += 1;
             return;
         }
         let node = Node { entry, next: NIL };
@@ -168,39 +198,52 @@ impl Wheel {
         None
     }
 
-    /// Moves every entry of the slots before `until` into `out`, and far entries that now
-    /// fit on the wheel onto it.
+    /// Moves every entry of the slots before `until` into `out`, bringing far entries onto
+    /// the wheel as it turns.
     fn take_due(&mut self, until: u64, out: &mut Vec<Entry>) {
         let before = out.len();
-        while self.next < until {
-            let Some(slot) = self.first_occupied().filter(|&slot| slot < until) else {
-                self.next = until;
+        loop {
+            self.bring_near();
+            if let Some(slot) = self.first_occupied().filter(|&slot| slot < until) {
+                self.drain(slot, out);
+                self.next = slot + 1;
+            } else if self.next < until {
+                // Nothing due on the wheel: it turns on to `until`, but no further than
+                // brings the first far entry within its span, so that it is served on time.
+                let reach = self.far.peek().map_or(until, |Reverse(far)| far.slot + 1 - SLOTS as u64);
+                self.next = reach.min(until);
+            } else {
                 break;
-            };
-            let index = slot as usize % SLOTS;
-            self.occupied[index / 64] &= !(1 << (index % 64));
-            let list = mem::replace(&mut self.lists[index], List { first: NIL, last: NIL });
-            let mut at = list.first;
-            while at != NIL {
-                let node = &self.nodes[at as usize];
-                out.push(node.entry);
-                at = node.next;
             }
-            // The whole list joins the free places.
-            self.nodes[list.last as usize].next = self.free;
-            self.free = list.first;
-            self.next = slot + 1;
         }
         self.len -= out.len() - before;
-        if !self.far.is_empty() {
-            let horizon = self.next + SLOTS as u64;
-            let (near, far): (Vec<_>, Vec<_>) = self.far.drain(..).partition(|(slot, _)| *slot < horizon);
-            self.far = far;
-            self.len -= near.len();
-            for (slot, entry) in near {
+    }
+
+    /// Far entries now within the wheel's span go onto it.
+    fn bring_near(&mut self) {
+        let horizon = self.next + SLOTS as u64;
+        while self.far.peek().is_some_and(|Reverse(far)| far.slot < horizon) {
+            if let Some(Reverse(Far { slot, entry, .. })) = self.far.pop() {
+                self.len -= 1;
                 self.insert(slot, entry);
             }
         }
+    }
+
+    /// Moves a slot's entries into `out`, in scheduling order, and frees their places.
+    fn drain(&mut self, slot: u64, out: &mut Vec<Entry>) {
+        let index = slot as usize % SLOTS;
+        self.occupied[index / 64] &= !(1 << (index % 64));
+        let list = mem::replace(&mut self.lists[index], List { first: NIL, last: NIL });
+        let mut at = list.first;
+        while at != NIL {
+            let node = &self.nodes[at as usize];
+            out.push(node.entry);
+            at = node.next;
+        }
+        // The whole list joins the free places.
+        self.nodes[list.last as usize].next = self.free;
+        self.free = list.first;
     }
 }
 
@@ -241,7 +284,7 @@ impl Timers {
             if !out.is_empty() {
                 return true;
             }
-            let next = wheel.first_occupied().or_else(|| wheel.far.iter().map(|(slot, _)| *slot).min());
+            let next = wheel.first_occupied().or_else(|| wheel.far.peek().map(|Reverse(far)| far.slot));
             wheel.waking_at = next.unwrap_or(u64::MAX);
             let wait = match next {
                 Some(slot) => self.slot_end(slot).saturating_duration_since(now).max(Duration::from_micros(100)),
@@ -378,6 +421,19 @@ mod tests {
         due.clear();
         wheel.take_due(lap + 6, &mut due);
         assert_eq!(ids(&due), [1]);
+    }
+
+    #[test]
+    fn far_deadlines_come_onto_the_wheel_by_slot_then_in_scheduling_order() {
+        let mut wheel = Wheel::new();
+        let mut due = Vec::new();
+        let far = SLOTS as u64 + 10;
+        for (slot, id) in [(far + 1, 1), (far, 2), (far + 1, 3), (far, 4)] {
+            wheel.insert(slot, entry(id));
+        }
+        wheel.take_due(far + 2, &mut due);
+        assert_eq!(ids(&due), [2, 4, 1, 3]);
+        assert_eq!(wheel.len, 0);
     }
 
     #[test]
