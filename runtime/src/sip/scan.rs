@@ -41,29 +41,34 @@ pub(crate) fn is_lws(b: u8) -> bool {
 
 /// Index of the first non-LWS byte at or after `from` (or `end`).
 #[inline]
-pub(crate) fn skip_lws(buf: &[u8], mut from: usize, end: usize) -> usize {
-    while from < end && is_lws(buf[from]) {
-        from += 1;
-    }
-    from
+pub(crate) fn skip_lws(buf: &[u8], from: usize, end: usize) -> usize {
+    run_end(buf, from, end, &LWS)
 }
 
 /// Index just past the last non-LWS byte before `end` (or `start`).
 #[inline]
-pub(crate) fn trim_lws_end(buf: &[u8], start: usize, mut end: usize) -> usize {
-    while end > start && is_lws(buf[end - 1]) {
-        end -= 1;
+pub(crate) fn trim_lws_end(buf: &[u8], start: usize, end: usize) -> usize {
+    if end <= start {
+        return end;
     }
-    end
+    start + buf[start..end].iter().rposition(|&b| !is_lws(b)).map_or(0, |last| last + 1)
 }
 
 /// End of a run of token bytes starting at `from`.
 #[inline]
-pub(crate) fn token_end(buf: &[u8], mut from: usize, end: usize) -> usize {
-    while from < end && is_token(buf[from]) {
-        from += 1;
+pub(crate) fn token_end(buf: &[u8], from: usize, end: usize) -> usize {
+    run_end(buf, from, end, &TOKEN)
+}
+
+/// End of the run of bytes of `class` starting at `from` (or `end`). Over a subslice the
+/// loop needs no bounds check per byte: header names and values are scanned this way.
+#[inline]
+fn run_end(buf: &[u8], from: usize, end: usize, class: &[bool; 256]) -> usize {
+    if from >= end {
+        return from;
     }
-    from
+    let run = &buf[from..end];
+    from + run.iter().position(|&b| !class[b as usize]).unwrap_or(run.len())
 }
 
 /// End (just past the closing quote) of a quoted string starting at `from` (on the `"`),
@@ -106,11 +111,8 @@ pub(crate) fn find_top_level(buf: &[u8], from: usize, end: usize, sep: u8) -> Op
 static HOST: [bool; 256] = table(b"-._", &ALNUM);
 
 #[inline]
-pub(crate) fn host_end(buf: &[u8], mut from: usize, end: usize) -> usize {
-    while from < end && HOST[buf[from] as usize] {
-        from += 1;
-    }
-    from
+pub(crate) fn host_end(buf: &[u8], from: usize, end: usize) -> usize {
+    run_end(buf, from, end, &HOST)
 }
 
 /// Parses decimal digits as u64, failing on overflow or a non-digit.
@@ -140,6 +142,21 @@ mod tests {
         for b in b" \t:;,<>\"@/()[]{}?=\\" {
             assert!(!is_token(*b), "{}", *b as char);
         }
+    }
+
+    #[test]
+    fn scans_stop_at_their_bounds() {
+        let s = b"  Via :x \t ";
+        assert_eq!(skip_lws(s, 0, s.len()), 2);
+        assert_eq!(token_end(s, 2, s.len()), 5);
+        assert_eq!(token_end(s, 2, 4), 4, "the end bounds a run of tokens");
+        assert_eq!(token_end(s, 5, 5), 5);
+        assert_eq!(token_end(s, 7, 3), 7, "from past end stays where it is");
+        assert_eq!(trim_lws_end(s, 0, s.len()), 8);
+        assert_eq!(trim_lws_end(s, 8, s.len()), 8, "all whitespace trims to start");
+        assert_eq!(trim_lws_end(s, 5, 3), 3, "end before start stays where it is");
+        assert_eq!(skip_lws(s, 8, s.len()), s.len());
+        assert_eq!(host_end(b"a-b.c_d:5060", 0, 12), 7);
     }
 
     #[test]
