@@ -148,7 +148,7 @@ pub struct Plan {
 #[derive(Clone, Debug)]
 pub struct Sample {
     pub workload: String,
-    /// "moderate", "saturation", "clean-rate" or "loadgen-check".
+    /// "moderate", "paced", "loadgen-check", "saturation", "clean-rate" or "kernel-path".
     pub kind: &'static str,
     pub side: &'static str,
     pub round: u32,
@@ -255,6 +255,10 @@ impl Harness {
                     let (saturated, clean) = self.saturation(workload, &side, round, plan)?;
                     self.record(saturated);
                     self.record(clean);
+                }
+                if workload.name == "200-always" {
+                    let sample = kernel_path(workload, round, plan)?;
+                    self.record(sample);
                 }
             }
         }
@@ -486,6 +490,33 @@ impl Harness {
         stop(server, downstream);
         Ok((saturated, clean))
     }
+}
+
+/// The kernel path alone ([`crate::kernel_path`]) for as many datagrams as a saturation run
+/// has requests, each the generator's request: side "floor", kind "kernel-path".
+fn kernel_path(workload: &Workload, round: u32, plan: &Plan) -> Result<Sample, String> {
+    let target = PROXY_ADDR.parse().expect("proxy address");
+    let request = loadgen::request(
+        workload.saturation.unwrap_or("OPTIONS"),
+        target,
+        "127.0.0.1:40000".parse().expect("address"),
+        0,
+    );
+    let cpu = crate::kernel_path::measure(&request, plan.saturation_requests)
+        .map_err(|e| format!("kernel path: {e}"))?
+        .as_secs_f64();
+    Ok(Sample {
+        workload: workload.name.to_string(),
+        kind: "kernel-path",
+        side: "floor",
+        round,
+        completed: plan.saturation_requests,
+        failed: 0,
+        retransmissions: 0,
+        // The thread's scheduler clock, in both columns: no process to watch from outside.
+        cost: Cost { cpu_ticks: cpu, cpu_perf: Some(cpu), peak_pss: 0, wakeups: None },
+        rate: 0.0,
+    })
 }
 
 fn load_sample(

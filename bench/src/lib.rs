@@ -6,6 +6,7 @@
 pub mod floor;
 pub mod harness;
 pub mod instructions;
+pub mod kernel_path;
 pub mod loadgen;
 pub mod measure;
 pub mod report;

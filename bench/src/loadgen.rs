@@ -118,6 +118,15 @@ impl Template {
     }
 }
 
+/// The request the generator sends to `target` from `local` as number `number` (every
+/// request of a load has this length).
+pub fn request(method: &str, target: SocketAddr, local: SocketAddr, number: u64) -> Vec<u8> {
+    let template = Template::new(method, target, local);
+    let mut out = Vec::with_capacity(template.text.len());
+    template.write(number, &mut out);
+    out
+}
+
 /// Runs one load and counts the replies.
 pub fn run(spec: &LoadSpec) -> io::Result<LoadResult> {
     let socket = UdpSocket::bind(spec.local)?;

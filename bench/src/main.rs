@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use sipcfg_bench::floor::{self, Mode};
 use sipcfg_bench::harness::{self, Harness, Plan, WORKLOADS};
 use sipcfg_bench::instructions;
+use sipcfg_bench::kernel_path;
 use sipcfg_bench::loadgen::{self, LoadSpec, Offer};
 use sipcfg_bench::report;
 use sipcfg_bench::servers::Side;
@@ -79,6 +80,12 @@ enum Task {
         #[arg(long, default_value_t = 0)]
         tick_ms: u64,
     },
+    /// CPU per datagram of the kernel path alone: the load generator's request sent over
+    /// loopback and received, 64 per call, in this one thread.
+    KernelPath {
+        #[arg(long, default_value_t = 300_000)]
+        datagrams: u64,
+    },
     /// Answer every datagram (the floor program).
     Floor {
         #[arg(long, default_value = "127.0.0.1:5060")]
@@ -97,6 +104,21 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Task::KernelPath { datagrams } => {
+            let target = "127.0.0.1:5060".parse().expect("address");
+            let request = loadgen::request("OPTIONS", target, "127.0.0.1:40000".parse().expect("address"), 0);
+            match kernel_path::measure(&request, datagrams.max(1)) {
+                Ok(cpu) => {
+                    let each = cpu.as_secs_f64() * 1e6 / datagrams.max(1) as f64;
+                    println!("{datagrams} datagrams of {} bytes: {each:.2} µs CPU each", request.len());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("kernel path: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Task::Loadgen { target, requests, rate, window, method, tick_ms } => {
             let method: &'static str = Box::leak(method.into_boxed_str());
             let offer = match (rate, window) {

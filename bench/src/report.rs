@@ -223,6 +223,28 @@ pub fn markdown(samples: &[Sample], plan: &Plan, machine: &str, command: &str) -
             list(&floor_sat, 2)
         );
     }
+    let kernel = pick(samples, "200-always", "kernel-path", "floor");
+    if !kernel.is_empty() {
+        let anchor = pick(samples, "200-always", "saturation", "kamailio");
+        let share: Vec<f64> = kernel
+            .iter()
+            .filter_map(|k| anchor.iter().find(|a| a.round == k.round).map(|a| k.cpu_us() / a.cpu_us()))
+            .collect();
+        let kamailio = median(anchor.iter().map(|a| a.cpu_us()).collect());
+        let _ = writeln!(
+            out,
+            "- The kernel path alone (the generator's request sent over loopback and received, 64 per \
+             `sendmmsg`/`recvmmsg`, in one thread, no server logic, no wake-up): **{:.2} µs** per \
+             datagram ({}), **{:.2}×** Kamailio's CPU per request at saturation ({}). A server \
+             receives one datagram and sends one per request, so no server on this machine's UDP \
+             path costs less than this; 0.25× Kamailio's median is {:.2} µs.",
+            median(kernel.iter().map(|k| k.cpu_us()).collect()),
+            list(&kernel.iter().map(|k| k.cpu_us()).collect::<Vec<_>>(), 2),
+            median(share.clone()),
+            list(&share, 2),
+            kamailio * 0.25
+        );
+    }
     // Enough digits that `sipcfg-bench report` renders the same figures again.
     let _ = writeln!(out, "\n## Every run\n");
     let _ = writeln!(
@@ -259,7 +281,7 @@ pub fn parse_runs(markdown: &str) -> Vec<Sample> {
     let text = &markdown[start..];
     let end = text[1..].find("\n## ").map_or(text.len(), |e| e + 1);
     let interned = |word: &str| -> Option<&'static str> {
-        ["moderate", "paced", "loadgen-check", "saturation", "clean-rate", "kamailio", "sipcfg", "floor"]
+        ["moderate", "paced", "loadgen-check", "saturation", "clean-rate", "kernel-path", "kamailio", "sipcfg", "floor"]
             .into_iter()
             .find(|known| *known == word)
     };
@@ -305,12 +327,16 @@ pub fn svg(samples: &[Sample]) -> String {
     let mut cpu: Vec<Group> = Vec::new();
     for workload in WORKLOADS {
         for (kind, caption) in [("moderate", "sipp"), ("paced", "paced"), ("saturation", "saturation")] {
+            // At saturation, the kernel path alone beside the sides (measured on 200-always).
+            let kernel = (kind == "saturation").then_some(("kernel-path", "kernel-path", "floor"));
             let medians: Vec<(&'static str, f64)> = sides
                 .into_iter()
-                .filter_map(|side| {
+                .map(|side| (side, kind, side))
+                .chain(kernel)
+                .filter_map(|(bar, kind, side)| {
                     let values: Vec<f64> =
                         pick(samples, workload.name, kind, side).iter().map(|s| s.cpu_us()).collect();
-                    (!values.is_empty()).then(|| (side, median(values)))
+                    (!values.is_empty()).then(|| (bar, median(values)))
                 })
                 .collect();
             let Some(&(_, anchor)) = medians.iter().find(|(side, _)| *side == "kamailio") else { continue };
@@ -345,6 +371,7 @@ pub fn svg(samples: &[Sample]) -> String {
     let colour = |side: &str| match side {
         "kamailio" => "#d9534f",
         "sipcfg" => "#2a7ab9",
+        "kernel-path" => "#d0d0d0",
         _ => "#8c8c8c",
     };
     let (label_width, bar_height, plot_width) = (200.0, 15.0, 480.0);
@@ -359,7 +386,8 @@ pub fn svg(samples: &[Sample]) -> String {
     );
     let _ = writeln!(out, r#"<rect width="100%" height="100%" fill="white"/>"#);
     let mut legend_x = 10.0;
-    for side in sides {
+    let measured_kernel = samples.iter().any(|s| s.kind == "kernel-path");
+    for side in sides.into_iter().chain(measured_kernel.then_some("kernel-path")) {
         let _ = writeln!(
             out,
             r#"<rect x="{legend_x}" y="10" width="12" height="12" fill="{}"/><text x="{}" y="20">{side}</text>"#,
@@ -450,6 +478,34 @@ mod tests {
         let chart = svg(&samples);
         assert!(chart.contains(">200-always sipp</text>"), "{chart}");
         assert!(chart.contains("12.95 µs (1.00)") && chart.contains("9.06 µs (0.70)"), "{chart}");
+    }
+
+    #[test]
+    fn the_kernel_path_is_set_against_kamailio_at_saturation_and_renders_again() {
+        let run = |kind, side, round, cpu: f64, wakeups| Sample {
+            kind,
+            completed: 300_000,
+            cost: Cost { cpu_ticks: cpu, cpu_perf: Some(cpu), peak_pss: 0, wakeups },
+            ..sample(side, round, cpu)
+        };
+        // Kamailio 8 and 10 µs per request; the kernel path 3.2 and 3.5 µs per datagram.
+        let samples = vec![
+            run("saturation", "kamailio", 1, 2.4, Some(60)),
+            run("kernel-path", "floor", 1, 0.96, None),
+            run("saturation", "kamailio", 2, 3.0, Some(60)),
+            run("kernel-path", "floor", 2, 1.05, None),
+        ];
+        let plan =
+            Plan { rounds: 2, rate: 2000, seconds: 8, call_rate: 200, saturation_requests: 300_000, workloads: vec![] };
+        let report = markdown(&samples, &plan, "Machine: test", "cargo xtask bench");
+        assert!(report.contains("**3.35 µs** per datagram (3.20 / 3.50), **0.38×**"), "{report}");
+        assert!(report.contains("(0.40 / 0.35)") && report.contains("median is 2.25 µs."), "{report}");
+        let parsed = parse_runs(&report);
+        assert_eq!(parsed.len(), 4);
+        assert_eq!(parsed[1].cost.wakeups, None);
+        assert_eq!(markdown(&parsed, &plan, "Machine: test", "cargo xtask bench"), report);
+        let chart = svg(&samples);
+        assert!(chart.contains(">kernel-path</text>") && chart.contains("3.35 µs (0.37)"), "{chart}");
     }
 
     #[test]
