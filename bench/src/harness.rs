@@ -495,16 +495,10 @@ impl Harness {
 /// The kernel path alone ([`crate::kernel_path`]) for as many datagrams as a saturation run
 /// has requests, each the generator's request: side "floor", kind "kernel-path".
 fn kernel_path(workload: &Workload, round: u32, plan: &Plan) -> Result<Sample, String> {
-    let target = PROXY_ADDR.parse().expect("proxy address");
-    let request = loadgen::request(
-        workload.saturation.unwrap_or("OPTIONS"),
-        target,
-        "127.0.0.1:40000".parse().expect("address"),
-        0,
-    );
-    let cpu = crate::kernel_path::measure(&request, plan.saturation_requests)
-        .map_err(|e| format!("kernel path: {e}"))?
-        .as_secs_f64();
+    let (_, cpu) =
+        crate::kernel_path::measure_request(workload.saturation.unwrap_or("OPTIONS"), plan.saturation_requests)
+            .map_err(|e| format!("kernel path: {e}"))?;
+    let cpu = cpu.as_secs_f64();
     Ok(Sample {
         workload: workload.name.to_string(),
         kind: "kernel-path",

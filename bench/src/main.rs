@@ -104,21 +104,17 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Task::KernelPath { datagrams } => {
-            let target = "127.0.0.1:5060".parse().expect("address");
-            let request = loadgen::request("OPTIONS", target, "127.0.0.1:40000".parse().expect("address"), 0);
-            match kernel_path::measure(&request, datagrams.max(1)) {
-                Ok(cpu) => {
-                    let each = cpu.as_secs_f64() * 1e6 / datagrams.max(1) as f64;
-                    println!("{datagrams} datagrams of {} bytes: {each:.2} µs CPU each", request.len());
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("kernel path: {e}");
-                    ExitCode::FAILURE
-                }
+        Task::KernelPath { datagrams } => match kernel_path::measure_request("OPTIONS", datagrams.max(1)) {
+            Ok((len, cpu)) => {
+                let each = cpu.as_secs_f64() * 1e6 / datagrams.max(1) as f64;
+                println!("{datagrams} datagrams of {len} bytes: {each:.2} µs CPU each");
+                ExitCode::SUCCESS
             }
-        }
+            Err(e) => {
+                eprintln!("kernel path: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Task::Loadgen { target, requests, rate, window, method, tick_ms } => {
             let method: &'static str = Box::leak(method.into_boxed_str());
             let offer = match (rate, window) {
