@@ -83,7 +83,7 @@ enum Task {
     /// CPU per datagram of the kernel path alone: the load generator's request sent over
     /// loopback and received, 64 per call, in this one thread.
     KernelPath {
-        #[arg(long, default_value_t = 300_000)]
+        #[arg(long, default_value_t = 300_000, value_parser = clap::value_parser!(u64).range(1..))]
         datagrams: u64,
     },
     /// Answer every datagram (the floor program).
@@ -104,9 +104,9 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Task::KernelPath { datagrams } => match kernel_path::measure_request("OPTIONS", datagrams.max(1)) {
+        Task::KernelPath { datagrams } => match kernel_path::measure_request("OPTIONS", datagrams) {
             Ok((len, cpu)) => {
-                let each = cpu.as_secs_f64() * 1e6 / datagrams.max(1) as f64;
+                let each = cpu.as_secs_f64() * 1e6 / datagrams as f64;
                 println!("{datagrams} datagrams of {len} bytes: {each:.2} µs CPU each");
                 ExitCode::SUCCESS
             }
